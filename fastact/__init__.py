@@ -1,0 +1,20 @@
+"""fastact: fast, numerically stable activation functions for NumPy.
+
+Every activation has a forward ``fastact.<name>`` and a backward (the
+vector-Jacobian product) ``fastact.<name>_backward``. Functions without
+parameters are NumPy ufuncs (``out=``, ``where=``, broadcasting, any
+strides); functions with parameters take them as keywords with defaults.
+
+>>> import numpy as np, fastact as fa
+>>> x = np.linspace(-3, 3, 7, dtype=np.float32)
+>>> y = fa.sigmoid(x)
+>>> gx = fa.sigmoid_backward(np.ones_like(y), y)   # from the output
+"""
+from ._version import __version__
+from ._core import get_num_threads, set_num_threads, simd_level
+from ._registry import PUBLIC as _PUBLIC
+from . import _threads_init as _threads_init  # noqa: F401  (applies FASTACT_NUM_THREADS)
+
+globals().update(_PUBLIC)
+
+__all__ = sorted(_PUBLIC) + ["get_num_threads", "set_num_threads", "simd_level", "__version__"]

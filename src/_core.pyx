@@ -1,0 +1,137 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""fastact._core: the compiled ufuncs, built from the C kernel table.
+
+This module is deliberately thin: it selects the SIMD level's loop table
+(src/dispatch.c), creates one NumPy ufunc per row of src/kernels.def, and
+exposes the thread controls. The Python-facing API lives in fastact/.
+"""
+from libc.stdlib cimport malloc
+from cpython.ref cimport PyObject
+cimport numpy as cnp
+import operator
+
+cnp.import_array()
+cnp.import_ufunc()
+
+cdef extern from "fastact.h":
+    ctypedef void (*fa_loop_fn)(char **, const cnp.npy_intp *, const cnp.npy_intp *, void *)
+    ctypedef struct fa_kernel_info:
+        const char *name
+        const char *params
+        const char *doc
+        int ndata
+        int nparams
+        int saved
+        int backward
+    const fa_kernel_info fa_kernels[]
+    const int fa_nkernels
+    int FA_NTYPES
+    int FA_SAVED_OUTPUT
+    const fa_loop_fn *fa_select_loops(const char **level, const char **error)
+    const char *fa_compiled_levels()
+    int fa_get_num_threads() nogil
+    int fa_set_num_threads(int n) nogil
+    int fa_have_openmp()
+
+cdef extern from "numpy/ufuncobject.h":
+    # Only the fields we touch; the real struct is NumPy's.
+    ctypedef struct UFuncStruct "PyUFuncObject":
+        int nin
+        const char *name
+        void *type_resolver
+    int PyUFunc_DefaultTypeResolver(UFuncStruct *ufunc, int casting,
+                                    cnp.PyArrayObject **operands, PyObject *type_tup,
+                                    cnp.PyArray_Descr **out_dtypes) except -1
+
+
+cdef int _type_resolver(UFuncStruct *ufunc, int casting, cnp.PyArrayObject **operands,
+                        PyObject *type_tup, cnp.PyArray_Descr **out_dtypes) except -1:
+    """NumPy's default resolution, with an error that names the function and
+    the offending dtypes (NumPy's says only 'not supported for the input
+    types')."""
+    try:
+        return PyUFunc_DefaultTypeResolver(ufunc, casting, operands, type_tup, out_dtypes)
+    except TypeError as exc:
+        dtypes = ", ".join(str((<object>operands[i]).dtype)
+                           for i in range(ufunc.nin) if operands[i] != NULL)
+        raise TypeError(
+            f"fastact.{ufunc.name.decode()}: unsupported input dtype ({dtypes}); "
+            "fastact computes on real floating point (float16, float32, float64) "
+            "and converts integers and booleans as np.exp does") from exc
+
+
+cdef object _make_ufunc(const fa_kernel_info *info, const fa_loop_fn *loops):
+    """One ufunc: a loop per dtype; data operands and the output in that
+    dtype, parameters always float64 (so they never change the output dtype)."""
+    cdef int nin = info.ndata + info.nparams
+    cdef int nargs = nin + 1
+    cdef int t, k
+    cdef char typechar[3]
+    typechar[0] = cnp.NPY_FLOAT16
+    typechar[1] = cnp.NPY_FLOAT
+    typechar[2] = cnp.NPY_DOUBLE
+    cdef char *types = <char *>malloc(FA_NTYPES * nargs)
+    cdef void **data = <void **>malloc(FA_NTYPES * sizeof(void *))
+    if types == NULL or data == NULL:
+        raise MemoryError()
+    for t in range(FA_NTYPES):
+        data[t] = NULL
+        for k in range(nargs):
+            types[t * nargs + k] = (cnp.NPY_DOUBLE if info.ndata <= k < nin
+                                    else typechar[t])
+    # The ufunc keeps pointers to loops, data and types for its lifetime,
+    # which is the process's: these allocations are never freed.
+    uf = cnp.PyUFunc_FromFuncAndData(
+        <cnp.PyUFuncGenericFunction *>loops, data, types, FA_NTYPES, nin, 1,
+        cnp.PyUFunc_None, info.name, info.doc, 0)
+    (<UFuncStruct *><PyObject *>uf).type_resolver = <void *>_type_resolver
+    return uf
+
+
+def _build():
+    cdef const char *level = NULL
+    cdef const char *error = NULL
+    cdef const fa_loop_fn *loops = fa_select_loops(&level, &error)
+    cdef const fa_kernel_info *info
+    cdef int i
+    if loops == NULL:
+        import os
+        raise ImportError(
+            f"fastact: FASTACT_SIMD={os.environ.get('FASTACT_SIMD')!r}: {error.decode()}; "
+            f"levels compiled in: {fa_compiled_levels().decode()}")
+    ufuncs = {}
+    table = []
+    for i in range(fa_nkernels):
+        info = &fa_kernels[i]
+        name = info.name.decode()
+        ufuncs[name] = _make_ufunc(info, loops + FA_NTYPES * i)
+        table.append(dict(
+            name=name, ndata=info.ndata, params=info.params.decode(),
+            saved="output" if info.saved == FA_SAVED_OUTPUT else "input",
+            backward=bool(info.backward)))
+    return level.decode(), ufuncs, tuple(table)
+
+
+_SIMD_LEVEL, _UFUNCS, KERNEL_TABLE = _build()
+globals().update(_UFUNCS)
+COMPILED_LEVELS = tuple(fa_compiled_levels().decode().split(","))
+HAVE_OPENMP = bool(fa_have_openmp())
+
+
+def simd_level() -> str:
+    """Name of the SIMD level whose kernels run: 'baseline', 'avx2' or 'avx512'."""
+    return _SIMD_LEVEL
+
+
+def get_num_threads() -> int:
+    """Threads a large element-wise call may use."""
+    return fa_get_num_threads()
+
+
+def set_num_threads(n) -> None:
+    """Set the threads a large element-wise call may use (n >= 1)."""
+    if isinstance(n, bool):
+        raise TypeError("set_num_threads: n must be an integer, got bool")
+    n = operator.index(n)
+    if n < 1 or fa_set_num_threads(n) != 0:
+        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")

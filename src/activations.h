@@ -1,0 +1,29 @@
+/* The activation kernels: one definition per activation, instantiated once
+ * per precision by including activation_defs.h with FA_T (the C type) and
+ * FA_S (the name suffix) set. Every function is static inline, so the loops
+ * in loops.c see the body and the compiler vectorises it there. */
+#ifndef FASTACT_ACTIVATIONS_H
+#define FASTACT_ACTIVATIONS_H
+
+#include "vmath.h"
+
+#define FA_PASTE3_(a, b, c) a##b##c
+#define FA_PASTE3(a, b, c) FA_PASTE3_(a, b, c)
+/* FA_FN(sigmoid) -> fa_sigmoid_f32; FA_M(exp) -> fa_vm_exp_f32 (vmath.h). */
+#define FA_FN(name) FA_PASTE3(fa_, name, FA_PASTE3(_, FA_S, ))
+#define FA_M(name) FA_PASTE3(fa_vm_, name, FA_PASTE3(_, FA_S, ))
+#define FA_C(v) ((FA_T)(v))
+
+#define FA_T float
+#define FA_S f32
+#include "activation_defs.h"
+#undef FA_T
+#undef FA_S
+
+#define FA_T double
+#define FA_S f64
+#include "activation_defs.h"
+#undef FA_T
+#undef FA_S
+
+#endif

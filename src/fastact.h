@@ -1,0 +1,45 @@
+/* Declarations shared by the kernels (loops.c, compiled once per SIMD
+ * level), the run-time pieces (dispatch.c, threads.c, table.c) and the
+ * Cython module. No NumPy or Python headers: the kernels need neither. */
+#ifndef FASTACT_H
+#define FASTACT_H
+
+#include <stdint.h>
+
+typedef intptr_t fa_intp; /* same width as npy_intp (Py_intptr_t) */
+
+/* A NumPy inner loop (PyUFuncGenericFunction). */
+typedef void (*fa_loop_fn)(char **args, const fa_intp *dims, const fa_intp *steps, void *data);
+/* The same loop over one contiguous range of iterations; threads split n. */
+typedef void (*fa_range_fn)(char **args, fa_intp n, const fa_intp *steps);
+
+/* Run fn over n iterations, split across threads when n is large enough. */
+void fa_run(fa_range_fn fn, char **args, fa_intp n, const fa_intp *steps, int nargs);
+int fa_get_num_threads(void);
+int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
+int fa_have_openmp(void);
+
+enum { FA_SAVED_INPUT = 0, FA_SAVED_OUTPUT = 1 };
+
+/* One ufunc of the table in kernels.def (each row gives two: forward, backward). */
+typedef struct {
+    const char *name;
+    const char *params;  /* "alpha=0.01,beta=1.0" */
+    const char *doc;
+    int ndata;           /* array inputs (for a backward: grad + the forward's) */
+    int nparams;         /* trailing float64 parameter inputs */
+    int saved;           /* FA_SAVED_INPUT / FA_SAVED_OUTPUT */
+    int backward;        /* 0 forward, 1 backward */
+} fa_kernel_info;
+
+extern const fa_kernel_info fa_kernels[];
+extern const int fa_nkernels;
+#define FA_NTYPES 3      /* loops per ufunc: float16, float32, float64 */
+
+/* The loop table of the SIMD level chosen from the CPU and FASTACT_SIMD:
+ * FA_NTYPES entries per kernel, in table order. On failure returns NULL and
+ * sets *error to a message. */
+const fa_loop_fn *fa_select_loops(const char **level, const char **error);
+const char *fa_compiled_levels(void);
+
+#endif

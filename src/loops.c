@@ -1,0 +1,134 @@
+/* NumPy inner loops for every row of kernels.def, generated for float16
+ * (computed in float32), float32 and float64. This file is compiled once
+ * per SIMD level (FA_ISA = baseline, avx2, avx512); the only symbol it
+ * exports is that level's loop table, fa_loops_<FA_ISA>.
+ *
+ * Each loop has three paths: all operands contiguous; data contiguous with
+ * scalar (stride 0) parameters, hoisted out of the loop; and general
+ * strides. The kernel is a static inline function, so its body is inlined
+ * into the first two paths and vectorised there. */
+#include "fastact.h"
+#include "half.h"
+#include "activations.h"
+
+#if defined(__clang__)
+#define FA_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define FA_IVDEP _Pragma("GCC ivdep")
+#else
+#define FA_IVDEP
+#endif
+
+#define FA_CAT_(a, b) a##b
+#define FA_CAT(a, b) FA_CAT_(a, b)
+
+/* Per dtype: storage type, load/store to the compute type, kernel suffix.
+ * NumPy guarantees that an output either is an input exactly (in place) or
+ * does not overlap it, so element i never depends on another element:
+ * FA_IVDEP only tells the compiler so. */
+#define FA_ST_f16 uint16_t
+#define FA_ST_f32 float
+#define FA_ST_f64 double
+#define FA_CT_f16 float
+#define FA_CT_f32 float
+#define FA_CT_f64 double
+#define FA_KS_f16 f32
+#define FA_KS_f32 f32
+#define FA_KS_f64 f64
+#define FA_LD_f16(v) fa_half_to_float(v)
+#define FA_LD_f32(v) (v)
+#define FA_LD_f64(v) (v)
+#define FA_STO_f16(v) fa_float_to_half(v)
+#define FA_STO_f32(v) (v)
+#define FA_STO_f64(v) (v)
+#define FA_ST(S) FA_CAT(FA_ST_, S)
+#define FA_CT(S) FA_CAT(FA_CT_, S)
+
+/* Operand accessors inside a loop over i: data k and parameter k, for the
+ * contiguous (C), hoisted-parameter (H) and strided (S) paths. */
+#define FA_DC(S, k) FA_CAT(FA_LD_, S)(((const FA_ST(S) *)args[k])[i])
+#define FA_DS(S, k) FA_CAT(FA_LD_, S)(*(const FA_ST(S) *)(args[k] + i * steps[k]))
+#define FA_PC(S, k) ((FA_CT(S))((const double *)args[k])[i])
+#define FA_PH(S, k) ((FA_CT(S))p[k])
+#define FA_PS(S, k) ((FA_CT(S)) * (const double *)(args[k] + i * steps[k]))
+
+/* Argument lists: ND data operands, then NP parameters. */
+#define FA_DATA_1(D, S) D(S, 0)
+#define FA_DATA_2(D, S) D(S, 0), D(S, 1)
+#define FA_DATA_3(D, S) D(S, 0), D(S, 1), D(S, 2)
+#define FA_DATA_4(D, S) D(S, 0), D(S, 1), D(S, 2), D(S, 3)
+#define FA_PARAMS_0(P, S, ND)
+#define FA_PARAMS_1(P, S, ND) , P(S, ND)
+#define FA_PARAMS_2(P, S, ND) , P(S, ND), P(S, ND + 1)
+#define FA_PARAMS_3(P, S, ND) , P(S, ND), P(S, ND + 1), P(S, ND + 2)
+#define FA_ARGS(ND, NP, D, P, S) FA_CAT(FA_DATA_, ND)(D, S) FA_CAT(FA_PARAMS_, NP)(P, S, ND)
+#define FA_INC_1 2
+#define FA_INC_2 3
+#define FA_INC_3 4
+#define FA_INC(n) FA_CAT(FA_INC_, n)
+
+enum { FA_STRIDED, FA_PARAMS_CONST, FA_ALL_CONTIG };
+
+static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
+{
+    int data_contig = steps[nd + np] == size;
+    int params_contig = 1, params_const = 1;
+    for (int k = 0; k < nd; k++) data_contig &= steps[k] == size;
+    for (int k = nd; k < nd + np; k++) {
+        params_contig &= steps[k] == (fa_intp)sizeof(double);
+        params_const &= steps[k] == 0;
+    }
+    if (!data_contig) return FA_STRIDED;
+    return params_contig ? FA_ALL_CONTIG : params_const ? FA_PARAMS_CONST : FA_STRIDED;
+}
+
+/* The range function and the NumPy loop of ufunc NAME for dtype S, calling
+ * kernel fa_<K>_<suffix>. */
+#define FA_LOOP(NAME, K, S, ND, NP)                                                   \
+    static void FA_CAT(fa_range_##NAME##_, S)(char **args, fa_intp n, const fa_intp *steps) \
+    {                                                                                  \
+        FA_ST(S) *out = (FA_ST(S) *)args[(ND) + (NP)];                                 \
+        double p[(ND) + (NP) + 1];                                                     \
+        switch (fa_layout(steps, ND, NP, (fa_intp)sizeof(FA_ST(S)))) {                 \
+        case FA_ALL_CONTIG:                                                            \
+            FA_IVDEP for (fa_intp i = 0; i < n; i++)                                   \
+                out[i] = FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(      \
+                    FA_ARGS(ND, NP, FA_DC, FA_PC, S)));                                \
+            break;                                                                     \
+        case FA_PARAMS_CONST:                                                          \
+            for (int k = ND; k < (ND) + (NP); k++) p[k] = *(const double *)args[k];    \
+            FA_IVDEP for (fa_intp i = 0; i < n; i++)                                   \
+                out[i] = FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(      \
+                    FA_ARGS(ND, NP, FA_DC, FA_PH, S)));                                \
+            break;                                                                     \
+        default:                                                                       \
+            for (fa_intp i = 0; i < n; i++)                                            \
+                *(FA_ST(S) *)(args[(ND) + (NP)] + i * steps[(ND) + (NP)]) =            \
+                    FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(           \
+                        FA_ARGS(ND, NP, FA_DS, FA_PS, S)));                            \
+        }                                                                              \
+        (void)p;                                                                       \
+        (void)out;                                                                     \
+    }                                                                                  \
+    static void FA_CAT(fa_loop_##NAME##_, S)(char **args, const fa_intp *dims,         \
+                                             const fa_intp *steps, void *data)         \
+    {                                                                                  \
+        (void)data;                                                                    \
+        fa_run(FA_CAT(fa_range_##NAME##_, S), args, dims[0], steps, (ND) + (NP) + 1);  \
+    }
+
+#define FA_LOOPS(NAME, K, ND, NP) \
+    FA_LOOP(NAME, K, f16, ND, NP) FA_LOOP(NAME, K, f32, ND, NP) FA_LOOP(NAME, K, f64, ND, NP)
+
+#define FA_ACT(name, nd, np, params, saved, fdoc, bdoc) \
+    FA_LOOPS(name, name, nd, np)                        \
+    FA_LOOPS(name##_backward, name##_grad, FA_INC(nd), np)
+#include "kernels.def"
+#undef FA_ACT
+
+#define FA_ENTRIES(NAME) FA_CAT(fa_loop_##NAME##_, f16), FA_CAT(fa_loop_##NAME##_, f32), FA_CAT(fa_loop_##NAME##_, f64),
+#define FA_ACT(name, nd, np, params, saved, fdoc, bdoc) FA_ENTRIES(name) FA_ENTRIES(name##_backward)
+const fa_loop_fn FA_CAT(fa_loops_, FA_ISA)[] = {
+#include "kernels.def"
+};
+#undef FA_ACT

@@ -17,10 +17,13 @@ cdef extern from "fastact.h":
     ctypedef void (*fa_loop_fn)(char **, const cnp.npy_intp *, const cnp.npy_intp *, void *)
     ctypedef struct fa_kernel_info:
         const char *name
+        const char *group
+        const char *types
+        const char *signature
         const char *params
+        const char *checks
         const char *doc
         int ndata
-        int nparams
         int saved
         int backward
     const fa_kernel_info fa_kernels[]
@@ -61,29 +64,32 @@ cdef int _type_resolver(UFuncStruct *ufunc, int casting, cnp.PyArrayObject **ope
 
 
 cdef object _make_ufunc(const fa_kernel_info *info, const fa_loop_fn *loops):
-    """One ufunc: a loop per dtype; data operands and the output in that
-    dtype, parameters always float64 (so they never change the output dtype)."""
-    cdef int nin = info.ndata + info.nparams
-    cdef int nargs = nin + 1
+    """One ufunc (a gufunc if the row has a signature) with a loop per float
+    dtype. info.types spells the operands: T is the loop's dtype, d float64
+    (parameters, so they never change the output dtype), p intp."""
+    spec = info.types.decode()
+    inputs, outputs = spec.split("->")
+    cdef int nin = len(inputs), nout = len(outputs)
+    cdef int nargs = nin + nout
     cdef int t, k
-    cdef char typechar[3]
-    typechar[0] = cnp.NPY_FLOAT16
-    typechar[1] = cnp.NPY_FLOAT
-    typechar[2] = cnp.NPY_DOUBLE
+    cdef char floats[3]
+    floats[0] = cnp.NPY_FLOAT16
+    floats[1] = cnp.NPY_FLOAT
+    floats[2] = cnp.NPY_DOUBLE
+    fixed = {"d": cnp.NPY_DOUBLE, "p": cnp.NPY_INTP}
     cdef char *types = <char *>malloc(FA_NTYPES * nargs)
     cdef void **data = <void **>malloc(FA_NTYPES * sizeof(void *))
     if types == NULL or data == NULL:
         raise MemoryError()
     for t in range(FA_NTYPES):
         data[t] = NULL
-        for k in range(nargs):
-            types[t * nargs + k] = (cnp.NPY_DOUBLE if info.ndata <= k < nin
-                                    else typechar[t])
+        for k, code in enumerate(inputs + outputs):
+            types[t * nargs + k] = floats[t] if code == "T" else fixed[code]
     # The ufunc keeps pointers to loops, data and types for its lifetime,
     # which is the process's: these allocations are never freed.
-    uf = cnp.PyUFunc_FromFuncAndData(
-        <cnp.PyUFuncGenericFunction *>loops, data, types, FA_NTYPES, nin, 1,
-        cnp.PyUFunc_None, info.name, info.doc, 0)
+    uf = cnp.PyUFunc_FromFuncAndDataAndSignature(
+        <cnp.PyUFuncGenericFunction *>loops, data, types, FA_NTYPES, nin, nout,
+        cnp.PyUFunc_None, info.name, info.doc, 0, info.signature)
     (<UFuncStruct *><PyObject *>uf).type_resolver = <void *>_type_resolver
     return uf
 
@@ -106,7 +112,9 @@ def _build():
         name = info.name.decode()
         ufuncs[name] = _make_ufunc(info, loops + FA_NTYPES * i)
         table.append(dict(
-            name=name, ndata=info.ndata, params=info.params.decode(),
+            name=name, group=info.group.decode(), types=info.types.decode(),
+            signature=info.signature.decode() if info.signature != NULL else None,
+            ndata=info.ndata, params=info.params.decode(), checks=info.checks.decode(),
             saved="output" if info.saved == FA_SAVED_OUTPUT else "input",
             backward=bool(info.backward)))
     return level.decode(), ufuncs, tuple(table)

@@ -10,26 +10,35 @@ typedef intptr_t fa_intp; /* same width as npy_intp (Py_intptr_t) */
 
 /* A NumPy inner loop (PyUFuncGenericFunction). */
 typedef void (*fa_loop_fn)(char **args, const fa_intp *dims, const fa_intp *steps, void *data);
-/* The same loop over one contiguous range of iterations; threads split n. */
-typedef void (*fa_range_fn)(char **args, fa_intp n, const fa_intp *steps);
+/* The same loop over iterations [0, n) of the outer loop (dims[0] is the
+ * whole count, dims[1..] a gufunc's core sizes); threads split the range. */
+typedef void (*fa_range_fn)(char **args, fa_intp n, const fa_intp *dims, const fa_intp *steps);
 
-/* Run fn over n iterations, split across threads when n is large enough. */
-void fa_run(fa_range_fn fn, char **args, fa_intp n, const fa_intp *steps, int nargs);
+/* Run fn over the dims[0] iterations of a NumPy loop with nargs operands,
+ * split across threads when dims[0] * work (elements touched per
+ * iteration: 1 element-wise, the row length for a row-wise gufunc) is
+ * large enough; then clear the floating-point flags (see threads.c). */
+void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nargs,
+            fa_intp work);
 int fa_get_num_threads(void);
 int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
 int fa_have_openmp(void);
 
 enum { FA_SAVED_INPUT = 0, FA_SAVED_OUTPUT = 1 };
 
-/* One ufunc of the table in kernels.def (each row gives two: forward, backward). */
+/* One ufunc, from a row of one of the tables listed in tables.h. */
 typedef struct {
     const char *name;
-    const char *params;  /* "alpha=0.01,beta=1.0" */
+    const char *group;     /* "activation" (public) or "internal" (tests only) */
+    const char *types;     /* operand types, "TTd->T": T the loop's float type,
+                              d float64, p intp (npy_intp) */
+    const char *signature; /* gufunc core signature, or NULL if element-wise */
+    const char *params;    /* keyword parameters and defaults: "alpha=0.01,beta=1.0" */
+    const char *checks;    /* conditions on them: "beta>0,min_val<=max_val" */
     const char *doc;
-    int ndata;           /* array inputs (for a backward: grad + the forward's) */
-    int nparams;         /* trailing float64 parameter inputs */
-    int saved;           /* FA_SAVED_INPUT / FA_SAVED_OUTPUT */
-    int backward;        /* 0 forward, 1 backward */
+    int ndata;             /* array inputs (for a backward: grad + the forward's) */
+    int saved;             /* FA_SAVED_INPUT / FA_SAVED_OUTPUT */
+    int backward;          /* 0 forward, 1 backward */
 } fa_kernel_info;
 
 extern const fa_kernel_info fa_kernels[];

@@ -85,7 +85,8 @@ static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
 /* The range function and the NumPy loop of ufunc NAME for dtype S, calling
  * kernel fa_<K>_<suffix>. */
 #define FA_LOOP(NAME, K, S, ND, NP)                                                   \
-    static void FA_CAT(fa_range_##NAME##_, S)(char **args, fa_intp n, const fa_intp *steps) \
+    static void FA_CAT(fa_range_##NAME##_, S)(char **args, fa_intp n, const fa_intp *dims, \
+                                              const fa_intp *steps)                    \
     {                                                                                  \
         FA_ST(S) *out = (FA_ST(S) *)args[(ND) + (NP)];                                 \
         double p[(ND) + (NP) + 1];                                                     \
@@ -109,26 +110,36 @@ static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
         }                                                                              \
         (void)p;                                                                       \
         (void)out;                                                                     \
+        (void)dims;                                                                    \
     }                                                                                  \
     static void FA_CAT(fa_loop_##NAME##_, S)(char **args, const fa_intp *dims,         \
                                              const fa_intp *steps, void *data)         \
     {                                                                                  \
         (void)data;                                                                    \
-        fa_run(FA_CAT(fa_range_##NAME##_, S), args, dims[0], steps, (ND) + (NP) + 1);  \
+        fa_run(FA_CAT(fa_range_##NAME##_, S), args, dims, steps, (ND) + (NP) + 1, 1);  \
     }
 
 #define FA_LOOPS(NAME, K, ND, NP) \
     FA_LOOP(NAME, K, f16, ND, NP) FA_LOOP(NAME, K, f32, ND, NP) FA_LOOP(NAME, K, f64, ND, NP)
 
-#define FA_ACT(name, nd, np, params, saved, fdoc, bdoc) \
-    FA_LOOPS(name, name, nd, np)                        \
-    FA_LOOPS(name##_backward, name##_grad, FA_INC(nd), np)
-#include "kernels.def"
-#undef FA_ACT
+#include "gufunc_loops.h"
 
-#define FA_ENTRIES(NAME) FA_CAT(fa_loop_##NAME##_, f16), FA_CAT(fa_loop_##NAME##_, f32), FA_CAT(fa_loop_##NAME##_, f64),
-#define FA_ACT(name, nd, np, params, saved, fdoc, bdoc) FA_ENTRIES(name) FA_ENTRIES(name##_backward)
-const fa_loop_fn FA_CAT(fa_loops_, FA_ISA)[] = {
-#include "kernels.def"
-};
+/* Generate the element-wise loops ... */
+#define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc) \
+    FA_LOOPS(name, name, nd, np)                                \
+    FA_LOOPS(name##_backward, name##_grad, FA_INC(nd), np)
+#define FA_GUFUNC(name, types, signature, params, checks, nd, saved, backward, doc)
+#define FA_VMATH(name) FA_LOOPS(_vm_##name, vm_##name, 1, 0)
+#include "tables.h"
 #undef FA_ACT
+#undef FA_GUFUNC
+#undef FA_VMATH
+
+/* ... and list every loop in table order (tables.h). */
+#define FA_ENTRIES(NAME) FA_CAT(fa_loop_##NAME##_, f16), FA_CAT(fa_loop_##NAME##_, f32), FA_CAT(fa_loop_##NAME##_, f64),
+#define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc) FA_ENTRIES(name) FA_ENTRIES(name##_backward)
+#define FA_GUFUNC(name, types, signature, params, checks, nd, saved, backward, doc) FA_ENTRIES(name)
+#define FA_VMATH(name) FA_ENTRIES(_vm_##name)
+const fa_loop_fn FA_CAT(fa_loops_, FA_ISA)[] = {
+#include "tables.h"
+};

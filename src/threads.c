@@ -51,16 +51,19 @@ int fa_set_num_threads(int n)
     return 0;
 }
 
-static void fa_run_split(fa_range_fn fn, char **args, fa_intp n, const fa_intp *steps, int nargs)
+static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps,
+                         int nargs, fa_intp work)
 {
+    fa_intp n = dims[0];
     int nt = atomic_load(&fa_nthreads);
-    if (n < FA_PARALLEL_MIN || nt <= 1 || nargs > FA_MAX_ARGS || atomic_load(&fa_in_forked_child)) {
-        fn(args, n, steps);
+    if (n < 2 || n * work < FA_PARALLEL_MIN || nt <= 1 || nargs > FA_MAX_ARGS || atomic_load(&fa_in_forked_child)) {
+        fn(args, n, dims, steps);
         return;
     }
 #ifdef FA_HAVE_OPENMP
     fa_intp chunk = (n + nt - 1) / nt;
-    chunk = (chunk + FA_CHUNK_ALIGN - 1) / FA_CHUNK_ALIGN * FA_CHUNK_ALIGN;
+    if (work == 1) /* element-wise: keep vectors within one thread's range */
+        chunk = (chunk + FA_CHUNK_ALIGN - 1) / FA_CHUNK_ALIGN * FA_CHUNK_ALIGN;
     int nchunks = (int)((n + chunk - 1) / chunk);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int c = 0; c < nchunks; c++) {
@@ -68,10 +71,10 @@ static void fa_run_split(fa_range_fn fn, char **args, fa_intp n, const fa_intp *
         fa_intp len = n - start < chunk ? n - start : chunk;
         char *local[FA_MAX_ARGS];
         for (int k = 0; k < nargs; k++) local[k] = args[k] + start * steps[k];
-        fn(local, len, steps);
+        fn(local, len, dims, steps);
     }
 #else
-    fn(args, n, steps);
+    fn(args, n, dims, steps);
 #endif
 }
 
@@ -81,8 +84,9 @@ static void fa_run_split(fa_range_fn fn, char **args, fa_intp n, const fa_intp *
  * sides of a select, so a discarded lane may raise "overflow". NumPy turns
  * flags left set by a loop into RuntimeWarnings; clear them (in the calling
  * thread, the one NumPy inspects). */
-void fa_run(fa_range_fn fn, char **args, fa_intp n, const fa_intp *steps, int nargs)
+void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nargs,
+            fa_intp work)
 {
-    fa_run_split(fn, args, n, steps, nargs);
+    fa_run_split(fn, args, dims, steps, nargs, work);
     feclearexcept(FE_ALL_EXCEPT);
 }

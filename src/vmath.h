@@ -19,6 +19,10 @@ FA_INLINE float fa_vm_log1p_f32(float x) { return log1pf(x); }
 FA_INLINE double fa_vm_log1p_f64(double x) { return log1p(x); }
 FA_INLINE float fa_vm_tanh_f32(float x) { return tanhf(x); }
 FA_INLINE double fa_vm_tanh_f64(double x) { return tanh(x); }
+FA_INLINE float fa_vm_erf_f32(float x) { return erff(x); }
+FA_INLINE double fa_vm_erf_f64(double x) { return erf(x); }
+FA_INLINE float fa_vm_erfc_f32(float x) { return erfcf(x); }
+FA_INLINE double fa_vm_erfc_f64(double x) { return erfc(x); }
 
 /* fabs is a compiler builtin (a sign-bit mask) and vectorises. */
 FA_INLINE float fa_vm_abs_f32(float x) { return fabsf(x); }

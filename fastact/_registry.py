@@ -41,16 +41,28 @@ def _parse_params(spec: str) -> tuple[tuple[str, ...], dict[str, float]]:
     return tuple(names) or ("x",), params
 
 
-def _coerce_param(func: str, name: str, value: Any) -> Any:
-    """A parameter as the ufunc wants it: a Python float for a scalar (so it
-    never changes the output dtype, NumPy scalars included), a float64 array
-    to broadcast otherwise. Anything non-real is a TypeError."""
+# Parameters reach the ufunc as read-only 0-d float64 arrays: NumPy takes
+# those several hundred ns faster than a Python float, and float64 (the
+# loops' parameter type) never changes the output dtype. Common values are
+# cached; the cache is bounded so that a stream of distinct values costs
+# nothing more than the conversion.
+_PARAM_CACHE: dict[float, np.ndarray] = {}
+_PARAM_CACHE_MAX = 1024
+
+
+def _coerce_param(func: str, name: str, value: Any) -> np.ndarray:
+    """A parameter as the loops want it: float64, 0-d for a scalar, an array
+    that broadcasts otherwise. Anything non-real is a TypeError."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{func}: parameter {name!r} must be a real number, got {value!r}")
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{func}: parameter {name!r} must be real, got dtype {arr.dtype}")
-    return float(arr) if arr.ndim == 0 else arr.astype(np.float64, copy=False)
+    arr = arr.astype(np.float64)  # a copy: the caller's array is never aliased
+    if arr.ndim == 0 and type(value) is float and len(_PARAM_CACHE) < _PARAM_CACHE_MAX:
+        arr.flags.writeable = False
+        _PARAM_CACHE[value] = arr
+    return arr
 
 
 def _check_source(func: str, checks: str, params: dict[str, float]) -> str:
@@ -71,22 +83,27 @@ def _all(cond: Any) -> bool:
 
 def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
           checks: str, rowwise: bool) -> Callable[..., Any]:
-    """A function ``name(*args, [axis=-1,] **params, **ufunc_kwargs)`` calling ufunc.
+    """A function ``name(*args, [axis=-1,] **params, *, out=None, **ufunc_kwargs)``.
 
     Generated as source (like collections.namedtuple) so that the signature
-    is the real one and a call costs one Python frame: a float parameter is
-    passed straight through, anything else is coerced first."""
+    is the real one and a call costs one Python frame and a dict lookup per
+    parameter; ``out`` is explicit so that the common call passes no
+    ``**kwargs`` (a measurable cost at small sizes)."""
     name = ufunc.__name__
     data = ", ".join(args)
     sig = ", ".join([data] + (["axis=-1"] if rowwise else [])
-                    + [f"{p}={d!r}" for p, d in params.items()] + ["**kwargs"])
-    coerce = "".join(f"    if type({p}) is not float:\n"
-                     f"        {p} = _coerce({name!r}, {p!r}, {p})\n" for p in params)
-    call = ", ".join([data, *params] + (["axis=axis"] if rowwise else []) + ["**kwargs"])
-    src = (f"def {name}({sig}):\n{coerce}{_check_source(name, checks, params)}"
-           f"    return _ufunc({call})\n")
-    namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all}
-    exec(src, namespace)  # noqa: S102 - source built from the kernel table only
+                    + [f"{p}={d!r}" for p, d in params.items()] + ["*", "out=None", "**kwargs"])
+    body = "".join(f"    _{p} = _cache.get({p}) if type({p}) is float else None\n"
+                   f"    if _{p} is None:\n"
+                   f"        _{p} = _coerce({name!r}, {p!r}, {p})\n" for p in params)
+    body += _check_source(name, checks, params)
+    call = ", ".join([data, *(f"_{p}" for p in params), "out=out"]
+                     + (["axis=axis"] if rowwise else []))
+    body += (f"    if kwargs:\n        return _ufunc({call}, **kwargs)\n"
+             f"    return _ufunc({call})\n")
+    namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all,
+                                 "_cache": _PARAM_CACHE}
+    exec(f"def {name}({sig}):\n{body}", namespace)  # noqa: S102 - built from the kernel table only
     fn = namespace[name]
     doc = ufunc.__doc__ or ""
     fn.__doc__ = doc.split("\n\n", 1)[1] if "\n\n" in doc else doc  # drop NumPy's x1, x2 line

@@ -10,11 +10,16 @@ strides); functions with parameters take them as keywords with defaults.
 >>> y = fa.sigmoid(x)
 >>> gx = fa.sigmoid_backward(np.ones_like(y), y)   # from the output
 """
-from ._version import __version__
-from ._core import get_num_threads, set_num_threads, simd_level
-from ._registry import PUBLIC as _PUBLIC
-from . import _threads_init as _threads_init  # noqa: F401  (applies FASTACT_NUM_THREADS)
+from ._source_tree import use_installed_if_unbuilt as _use_installed_if_unbuilt
+
+_use_installed_if_unbuilt(__path__)  # a source checkout defers to the installed wheel
+
+from ._version import __version__  # noqa: E402
+from ._core import get_num_threads, set_num_threads, simd_level  # noqa: E402
+from ._registry import PUBLIC as _PUBLIC  # noqa: E402
+from . import _threads_init as _threads_init  # noqa: E402,F401  (applies FASTACT_NUM_THREADS)
 
 globals().update(_PUBLIC)
+del _use_installed_if_unbuilt
 
 __all__ = sorted(_PUBLIC) + ["get_num_threads", "set_num_threads", "simd_level", "__version__"]

@@ -65,6 +65,9 @@ def _coerce_param(func: str, name: str, value: Any) -> np.ndarray:
     return arr
 
 
+_PY_SCALARS = frozenset({float, int, bool})
+
+
 def _check_source(func: str, checks: str, params: dict[str, float]) -> str:
     """Python lines enforcing "beta>0,min_val<=max_val" (ValueError)."""
     lines = []
@@ -93,7 +96,14 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     data = ", ".join(args)
     sig = ", ".join([data] + (["axis=-1"] if rowwise else [])
                     + [f"{p}={d!r}" for p, d in params.items()] + ["*", "out=None", "**kwargs"])
-    body = "".join(f"    _{p} = _cache.get({p}) if type({p}) is float else None\n"
+    # Python scalars are "weak" (NEP 50): next to an array they take its
+    # dtype, as in NumPy. But when every datum is one, the float64
+    # parameters would make them take the first (float16) loop; give them
+    # what np.exp gives: float -> float64, int -> float64, bool -> float16.
+    all_scalars = " and ".join(f"type({a}) in _PY_SCALARS" for a in args)
+    body = (f"    if {all_scalars}:\n"
+            + "".join(f"        {a} = _np.asarray({a})\n" for a in args))
+    body += "".join(f"    _{p} = _cache.get({p}) if type({p}) is float else None\n"
                    f"    if _{p} is None:\n"
                    f"        _{p} = _coerce({name!r}, {p!r}, {p})\n" for p in params)
     body += _check_source(name, checks, params)
@@ -102,7 +112,7 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     body += (f"    if kwargs:\n        return _ufunc({call}, **kwargs)\n"
              f"    return _ufunc({call})\n")
     namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all,
-                                 "_cache": _PARAM_CACHE}
+                                 "_cache": _PARAM_CACHE, "_np": np, "_PY_SCALARS": _PY_SCALARS}
     exec(f"def {name}({sig}):\n{body}", namespace)  # noqa: S102 - built from the kernel table only
     fn = namespace[name]
     doc = ufunc.__doc__ or ""

@@ -14,12 +14,13 @@ typedef void (*fa_loop_fn)(char **args, const fa_intp *dims, const fa_intp *step
  * whole count, dims[1..] a gufunc's core sizes); threads split the range. */
 typedef void (*fa_range_fn)(char **args, fa_intp n, const fa_intp *dims, const fa_intp *steps);
 
-/* Run fn over the dims[0] iterations of a NumPy loop with nargs operands,
- * split across threads when dims[0] * work (elements touched per
- * iteration: 1 element-wise, the row length for a row-wise gufunc) is
- * large enough; then clear the floating-point flags (see threads.c). */
-void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nargs,
-            fa_intp work);
+/* Run fn over the dims[0] iterations of a NumPy loop whose nargs operands
+ * are nin inputs then the outputs, split across threads when dims[0] * work
+ * (elements touched per iteration: 1 element-wise, the row length for a
+ * row-wise gufunc) is large enough; then clear the floating-point flags
+ * (see threads.c). */
+void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nin,
+            int nargs, fa_intp work);
 int fa_get_num_threads(void);
 int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
 int fa_have_openmp(void);

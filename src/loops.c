@@ -23,9 +23,12 @@
 #define FA_CAT(a, b) FA_CAT_(a, b)
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
- * NumPy guarantees that an output either is an input exactly (in place) or
- * does not overlap it, so element i never depends on another element:
- * FA_IVDEP only tells the compiler so. */
+ * An output either is an input exactly (in place), or does not overlap it,
+ * or -- NumPy skips the copy when a front-to-back pass is safe, e.g.
+ * out=a[:-1] with input a[1:] -- overlaps it ahead of the reads. In every
+ * case a vector loop that loads a block before storing it is correct, so
+ * FA_IVDEP tells the compiler to ignore the possible aliasing. (Threads are
+ * another matter: fa_run keeps such loops on one thread.) */
 #define FA_ST_f16 uint16_t
 #define FA_ST_f32 float
 #define FA_ST_f64 double
@@ -116,7 +119,7 @@ static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
                                              const fa_intp *steps, void *data)         \
     {                                                                                  \
         (void)data;                                                                    \
-        fa_run(FA_CAT(fa_range_##NAME##_, S), args, dims, steps, (ND) + (NP) + 1, 1);  \
+        fa_run(FA_CAT(fa_range_##NAME##_, S), args, dims, steps, (ND) + (NP), (ND) + (NP) + 1, 1); \
     }
 
 #define FA_LOOPS(NAME, K, ND, NP) \

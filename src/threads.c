@@ -51,12 +51,40 @@ int fa_set_num_threads(int n)
     return 0;
 }
 
+/* Byte range [lo, hi) touched by operand k over n iterations (an element
+ * is at most max(|step|, 8) bytes when the step is its own size or 0). */
+static void fa_span(const char *p, fa_intp step, fa_intp n, uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)(p + (n - 1) * step);
+    fa_intp ext = step < 0 ? -step : step;
+    *lo = a < b ? a : b;
+    *hi = (a < b ? b : a) + (uintptr_t)(ext > 8 ? ext : 8);
+}
+
+/* NumPy skips the copy of an element-wise operand whose overlap with the
+ * output is safe for one front-to-back pass (out=a[:-1], input a[1:]); two
+ * threads are not one pass. Exact in-place (same start, same step) is fine. */
+static int fa_partial_overlap(char **args, const fa_intp *steps, fa_intp n, int nin, int nargs)
+{
+    for (int o = nin; o < nargs; o++) {
+        uintptr_t olo, ohi, lo, hi;
+        fa_span(args[o], steps[o], n, &olo, &ohi);
+        for (int k = 0; k < nin; k++) {
+            if (args[k] == args[o] && steps[k] == steps[o]) continue;
+            fa_span(args[k], steps[k], n, &lo, &hi);
+            if (lo < ohi && olo < hi) return 1;
+        }
+    }
+    return 0;
+}
+
 static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps,
-                         int nargs, fa_intp work)
+                         int nin, int nargs, fa_intp work)
 {
     fa_intp n = dims[0];
     int nt = atomic_load(&fa_nthreads);
-    if (n < 2 || n * work < FA_PARALLEL_MIN || nt <= 1 || nargs > FA_MAX_ARGS || atomic_load(&fa_in_forked_child)) {
+    if (n < 2 || n * work < FA_PARALLEL_MIN || nt <= 1 || nargs > FA_MAX_ARGS ||
+        atomic_load(&fa_in_forked_child) || fa_partial_overlap(args, steps, n, nin, nargs)) {
         fn(args, n, dims, steps);
         return;
     }
@@ -84,9 +112,9 @@ static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const
  * sides of a select, so a discarded lane may raise "overflow". NumPy turns
  * flags left set by a loop into RuntimeWarnings; clear them (in the calling
  * thread, the one NumPy inspects). */
-void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nargs,
-            fa_intp work)
+void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nin,
+            int nargs, fa_intp work)
 {
-    fa_run_split(fn, args, dims, steps, nargs, work);
+    fa_run_split(fn, args, dims, steps, nin, nargs, work);
     feclearexcept(FE_ALL_EXCEPT);
 }

@@ -1,0 +1,230 @@
+"""fastact agrees with fastact.reference across dtypes, shapes, layouts,
+broadcasting, out=, in place and where=, within the ULP budgets of
+function_cases.PARITY_ULP, and never modifies its inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fastact
+from fastact._registry import Activation
+
+from function_cases import activation_params, ndata, param_sets, parity_budget, with_param_sets
+from inputs import (
+    DATA_DTYPES,
+    DIRECTIONS,
+    FLOAT_DTYPES,
+    LAYOUT_SHAPE,
+    LAYOUTS,
+    SHAPES,
+    arguments,
+    backward_args,
+    call,
+    dtype_id,
+    reference_of,
+    result_dtype,
+    sample,
+    sample_grad,
+)
+from ulp import assert_ulp_close
+
+
+def check_parity(act: Activation, direction: str, args: tuple, params: dict, **kwargs: Any) -> Any:
+    """Call fastact and the reference on the same arguments and compare them."""
+    expected = reference_of(act, direction)(*args, **params)
+    actual = call(getattr(act, direction), *args, **params, **kwargs)
+    assert type(actual) is type(expected), "0-d results are scalars, others arrays (as ufuncs)"
+    assert np.asarray(actual).dtype == result_dtype(*(np.asarray(a).dtype for a in args))
+    assert_ulp_close(
+        actual,
+        expected,
+        parity_budget(act.name, direction, np.asarray(expected).dtype),
+        inputs=dict(enumerate(args)),
+        what=f"{act.name} {direction}",
+    )
+    return actual
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", DATA_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape", list(SHAPES.values()), ids=list(SHAPES))
+@pytest.mark.parametrize("act", activation_params())
+def test_dtypes_and_shapes(act, shape, dtype, direction, rng) -> None:
+    if act.rowwise and not shape:
+        pytest.skip("a row-wise function needs an axis")
+    args = arguments(act, direction, dtype, shape, rng, act.params)
+    check_parity(act, direction, args, act.params)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize(("act", "params"), with_param_sets())
+def test_every_parameter_value(act, params, dtype, direction, rng) -> None:
+    args = arguments(act, direction, dtype, (3, 257), rng, params)
+    check_parity(act, direction, args, params)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=dtype_id)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("act", activation_params())
+def test_forward_layouts(act, layout, dtype, rng) -> None:
+    data = tuple(
+        LAYOUTS[layout](lambda shape, k=k: sample(act, dtype, shape, rng)[k]) for k in range(ndata(act))
+    )
+    assert check_parity(act, "forward", data, act.params).shape == LAYOUT_SHAPE
+
+
+@pytest.mark.parametrize("strided", ("grad", "saved"))
+@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=dtype_id)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("act", activation_params())
+def test_backward_layouts(act, layout, dtype, strided, rng) -> None:
+    """One of grad / saved tensor in `layout`, the other contiguous."""
+    contiguous = LAYOUTS["contiguous"]
+
+    def grad(shape):
+        return sample_grad(dtype, shape, rng)
+
+    def saved(shape):
+        return backward_args(act, grad(shape), sample(act, dtype, shape, rng), act.params)[1]
+
+    g = (LAYOUTS[layout] if strided == "grad" else contiguous)(grad)
+    s = (LAYOUTS[layout] if strided == "saved" else contiguous)(saved)
+    rest = sample(act, dtype, LAYOUT_SHAPE, rng)[1:]
+    assert check_parity(act, "backward", (g, s, *rest), act.params).shape == LAYOUT_SHAPE
+
+
+@pytest.mark.parametrize("act", activation_params())
+def test_backward_operands_broadcast(act, rng) -> None:
+    """grad of shape (4, 1, 6) and saved tensor(s) of shape (3, 1) give (4, 3, 6)."""
+    grad = sample_grad(np.float32, (4, 1, 6), rng)
+    data = sample(act, np.float32, (3, 1), rng)
+    args = backward_args(act, grad, data, act.params)
+    assert check_parity(act, "backward", args, act.params).shape == (4, 3, 6)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params(lambda act: bool(act.params)))
+def test_parameter_array_broadcasts(act, direction, rng) -> None:
+    """A parameter given as an array (one value per row) broadcasts against the data."""
+    sets = param_sets(act)
+    params = {name: np.array([[s[name]] for s in sets]) for name in act.params}  # (k, 1) float64
+    args = arguments(act, direction, np.float32, (7,), rng, act.params)
+    result = check_parity(act, direction, args, params)
+    assert result.shape == (len(sets), 7)
+    assert result.dtype == np.float32, "a float64 parameter array must not change the dtype"
+    # Row k is the function with the k-th parameter set.
+    for k, scalar_params in enumerate(sets):
+        row = getattr(act, direction)(*args, **scalar_params)
+        np.testing.assert_array_equal(result[k], row)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("act", activation_params())
+def test_out(act, dtype, direction, rng) -> None:
+    args = arguments(act, direction, dtype, (5, 7), rng, act.params)
+    out = np.full((5, 7), 7, dtype)
+    assert check_parity(act, direction, args, act.params, out=out) is out
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("act", activation_params())
+def test_in_place(act, dtype, direction, rng) -> None:
+    """out= any of the array arguments (out=x, out=grad, out=saved)."""
+    args = arguments(act, direction, dtype, (5, 7), rng, act.params)
+    expected = reference_of(act, direction)(*args, **act.params)
+    for k in range(len(args)):
+        operands = [a.copy() for a in args]
+        result = getattr(act, direction)(*operands, **act.params, out=operands[k])
+        assert result is operands[k]
+        budget = parity_budget(act.name, direction, dtype)
+        assert_ulp_close(result, expected, budget, what=f"{act.name} {direction} out=arg{k}")
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params())
+def test_where(act, direction, rng) -> None:
+    """where=False leaves the prior contents of out alone."""
+    args = arguments(act, direction, np.float64, (6, 9), rng, act.params)
+    mask = rng.integers(0, 2, size=(6, 9)).astype(bool)
+    out = np.full((6, 9), -7.0)
+    call(getattr(act, direction), *args, **act.params, out=out, where=mask)
+    expected = np.where(mask, reference_of(act, direction)(*args, **act.params), -7.0)
+    assert_ulp_close(out, expected, parity_budget(act.name, direction, np.float64))
+
+
+LARGE = 100_003  # above the threading threshold, odd
+LARGE_LAYOUTS = {
+    "contiguous": lambda a: a,
+    "step2": lambda a: np.repeat(a, 2)[::2],
+    "reversed": lambda a: a[::-1],
+    "stride0": lambda a: np.broadcast_to(a[:1], a.shape),
+}
+
+
+@pytest.mark.parametrize("layout", LARGE_LAYOUTS)
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params())
+def test_large_arrays_on_every_thread_count(act, direction, layout, rng) -> None:
+    """Threaded ranges of strided / broadcast operands, into a strided out."""
+    contiguous = arguments(act, direction, np.float32, (LARGE,), rng, act.params)
+    args = tuple(LARGE_LAYOUTS[layout](a) for a in contiguous)
+    before = fastact.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fastact.set_num_threads(threads)
+            out = np.full(2 * LARGE, 7, np.float32)[::-2]
+            check_parity(act, direction, args, act.params, out=out)
+    finally:
+        fastact.set_num_threads(before)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params())
+def test_strided_out(act, direction, rng) -> None:
+    args = arguments(act, direction, np.float64, (5, 7), rng, act.params)
+    buffer = np.full((10, 21), 7.0)
+    out = buffer[::2, ::3]
+    assert check_parity(act, direction, args, act.params, out=out) is out
+    untouched = np.ones_like(buffer, bool)
+    untouched[::2, ::3] = False
+    assert np.all(buffer[untouched] == 7.0), "wrote outside the out view"
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params())
+def test_non_native_byte_order(act, direction, rng) -> None:
+    args = arguments(act, direction, np.float64, (9,), rng, act.params)
+    swapped = tuple(a.astype(a.dtype.newbyteorder()) for a in args)
+    expected = getattr(act, direction)(*args, **act.params)
+    np.testing.assert_array_equal(getattr(act, direction)(*swapped, **act.params), expected)
+
+
+@pytest.mark.parametrize("shift", (1, -1), ids=("out_before_input", "out_after_input"))
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params())
+def test_out_partially_overlapping_an_input(act, direction, shift, rng) -> None:
+    """out and an input share memory shifted by one element. NumPy hands a
+    forward-safe overlap (out before input) to the loop unbuffered, assuming
+    in-order processing; the result must be that of separate arrays, on every
+    thread count. (A race between threads shows up only when they run at the
+    same time, hence the repeats.)"""
+    args = arguments(act, direction, np.float32, (LARGE + 1,), rng, act.params)
+    before = fastact.get_num_threads()
+    try:
+        for threads in (1, 2, 2, 2):
+            fastact.set_num_threads(threads)
+            buffer = args[-1].copy()  # the last array argument shares memory with out
+            others = tuple(a[:-1] for a in args[:-1])
+            inputs = (*others, buffer[1:] if shift == 1 else buffer[:-1])
+            out = buffer[:-1] if shift == 1 else buffer[1:]
+            expected = getattr(act, direction)(*(a.copy() for a in inputs), **act.params)
+            getattr(act, direction)(*inputs, **act.params, out=out)
+            np.testing.assert_array_equal(out, expected, err_msg=f"{threads} threads")
+    finally:
+        fastact.set_num_threads(before)

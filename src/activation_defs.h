@@ -98,3 +98,498 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
     FA_T d = FA_FN(dsigmoid)(FA_FN(leaky_relu)(z, alpha));
     return g * d * (z > 0 ? FA_C(1) : alpha);
 }
+
+/* ======================================================================
+ * Building blocks of the catalogue below
+ * ====================================================================== */
+
+/* Limits per precision.
+ *   FA_BIG    |x| beyond which every exp(-|x|) below is 0 or irrelevant; an
+ *             input is clamped to +-FA_BIG before it multiplies such an exp,
+ *             so that inf * 0 never makes a NaN where the limit is 0.
+ *   FA_TAIL   below this, exp(x) is near or below the subnormal range while
+ *             x * exp(x) (silu, mish, ...) is still a normal number: such
+ *             kernels evaluate exp(x + FA_SHIFT) (x + FA_SHIFT is exact) and
+ *             multiply the result by FA_ESHIFT = exp(-FA_SHIFT) last, so the
+ *             only rounding in the subnormal range is the final one. The
+ *             shift is chosen so that exp(-FA_SHIFT) is within 0.01 ULP of
+ *             its float value. */
+#define FA_BIG FA_PICK(200.0, 2000.0)
+#define FA_TAIL FA_PICK(-80.0, -700.0)
+#define FA_SHIFT FA_PICK(37.0, 211.0)
+#define FA_ESHIFT FA_PICK(8.533047630075754e-17, 2.3113425714217192e-92)
+
+/* x clamped to [-FA_BIG, FA_BIG] (to x >= -FA_BIG); NaN stays NaN. */
+FA_INLINE FA_T FA_FN(clamp_neg)(FA_T x)
+{
+    return x < -FA_BIG ? -FA_BIG : x;
+}
+
+FA_INLINE FA_T FA_FN(clamp_big)(FA_T x)
+{
+    return x < -FA_BIG ? -FA_BIG : (x > FA_BIG ? FA_BIG : x);
+}
+
+/* a * b - fl(a * b), exactly, for p = fl(a * b) (|a * b| well inside the
+ * normal range): one FMA where the ISA has one, Dekker's product with
+ * Veltkamp's split on the SSE2 baseline (a libm fma would be a scalar call). */
+FA_INLINE FA_T FA_FN(mul_err)(FA_T a, FA_T b, FA_T p)
+{
+#ifdef __FMA__
+    return FA_TFMA(a, b, -p);
+#else
+    const FA_T split = FA_PICK(4097.0, 134217729.0); /* 2^12 + 1, 2^27 + 1 */
+    FA_T ca = split * a, cb = split * b;
+    FA_T ah = ca - (ca - a), al = a - ah;
+    FA_T bh = cb - (cb - b), bl = b - bh;
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+#endif
+}
+
+/* a + b - fl(a + b), exactly (Knuth's TwoSum, any order of magnitudes). */
+FA_INLINE FA_T FA_FN(add_err)(FA_T a, FA_T b, FA_T s)
+{
+    FA_T bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
+/* exp(-|x|), with the FA_TAIL shift for x < FA_TAIL (negative side only):
+ * returns e and sets *scale to FA_ESHIFT when shifted, 1 otherwise. The
+ * exact value is e * *scale. */
+FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
+{
+    int shifted = x < FA_TAIL;
+    FA_T a = -FA_M(abs)(x);
+    *scale = shifted ? FA_ESHIFT : FA_C(1);
+    return FA_M(exp)(shifted ? a + FA_SHIFT : a);
+}
+
+/* clamp for piecewise-linear functions: lo if x < lo, hi if x > hi, else x
+ * (NaN stays NaN). */
+FA_INLINE FA_T FA_FN(clamp)(FA_T x, FA_T lo, FA_T hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* relu6 ----------------------------------------------------------------- */
+/* min(max(x, 0), 6) = hardtanh(x, 0, 6); relu6(-0.0) = +0.0 as relu. */
+FA_INLINE FA_T FA_FN(relu6)(FA_T x)
+{
+    return x <= 0 ? FA_C(0) : (x > 6 ? FA_C(6) : x);
+}
+
+/* PyTorch's hardtanh_backward(x, 0, 6): grad strictly inside (0, 6), a mask
+ * (0) at and beyond both edges. */
+FA_INLINE FA_T FA_FN(relu6_grad)(FA_T g, FA_T x)
+{
+    return (x > 0 && x < 6) ? g : ((x <= 0 || x >= 6) ? FA_C(0) : x);
+}
+
+/* hardtanh -------------------------------------------------------------- */
+FA_INLINE FA_T FA_FN(hardtanh)(FA_T x, FA_T min_val, FA_T max_val)
+{
+    return FA_FN(clamp)(x, min_val, max_val);
+}
+
+FA_INLINE FA_T FA_FN(hardtanh_grad)(FA_T g, FA_T x, FA_T min_val, FA_T max_val)
+{
+    return (x > min_val && x < max_val) ? g : ((x <= min_val || x >= max_val) ? FA_C(0) : x);
+}
+
+/* elu ------------------------------------------------------------------- */
+/* x > 0 ? x : alpha * expm1(x): expm1 keeps the relative accuracy near 0. */
+FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
+{
+    return x > 0 ? x : alpha * FA_M(expm1)(x);
+}
+
+/* elu'(x) = alpha * exp(x) for x <= 0 (elu'(0) = alpha, PyTorch's x > 0). */
+FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
+{
+    return x > 0 ? g : (x <= 0 ? g * (alpha * FA_M(exp)(x)) : x);
+}
+
+/* selu ------------------------------------------------------------------ */
+/* scale * (x > 0 ? x : alpha * expm1(x)); the product scale * alpha is one
+ * constant, so each side rounds only twice. */
+#define FA_SELU_SCALE FA_C(1.0507009873554804934193349852946)
+#define FA_SELU_SCALE_ALPHA FA_C(1.7580993408473768599402175208123)
+FA_INLINE FA_T FA_FN(selu)(FA_T x)
+{
+    return x > 0 ? FA_SELU_SCALE * x : FA_SELU_SCALE_ALPHA * FA_M(expm1)(x);
+}
+
+FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
+{
+    return x > 0 ? g * FA_SELU_SCALE : (x <= 0 ? g * (FA_SELU_SCALE_ALPHA * FA_M(exp)(x)) : x);
+}
+#undef FA_SELU_SCALE
+#undef FA_SELU_SCALE_ALPHA
+
+/* celu ------------------------------------------------------------------ */
+/* x > 0 ? x : alpha * expm1(x / alpha). The division rounds once and
+ * expm1 does not amplify it (|u expm1'(u) / expm1(u)| <= 1 for u <= 0). */
+FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
+{
+    return x > 0 ? x : alpha * FA_M(expm1)(x / alpha);
+}
+
+FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
+{
+    return x > 0 ? g : (x <= 0 ? g * FA_M(exp)(x / alpha) : x);
+}
+
+/* silu ------------------------------------------------------------------ */
+/* x * sigmoid(x) with e = exp(-|x|): x / (1 + e) for x >= 0 and
+ * x * e / (1 + e) for x < 0 (never x / (1 + exp(-x)), which overflows).
+ * Below FA_TAIL, e is shifted (exp_neg_abs) so that x * e keeps its
+ * precision where exp(x) alone would be subnormal: float32 silu is exact
+ * to the last subnormal (x ~ -103.3). */
+FA_INLINE FA_T FA_FN(silu)(FA_T x)
+{
+    FA_T scale;
+    FA_T e = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T num = x >= 0 ? x : FA_FN(clamp_big)(x) * e;
+    return num / (FA_C(1) + e) * scale;
+}
+
+/* silu'(x) = s (1 + x (1 - s)), s = sigmoid(x), with e = exp(-|x|):
+ *   x >= 0:  (1 + e + x e) / (1 + e)^2
+ *   x <  0:  e (1 + x + e) / (1 + e)^2      (1 + x is exact near the root)
+ * The root at x = -1.2785 cancels in 1 + x + e: see FA_FN(silu_grad). */
+FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x)
+{
+    FA_T scale;
+    FA_T e = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T xm = FA_FN(clamp_big)(x);
+    FA_T ope = FA_C(1) + e;
+    FA_T num = x >= 0 ? ope + xm * e : e * ((FA_C(1) + xm) + e);
+    return num / (ope * ope) * scale;
+}
+
+/* gelu (erf) ------------------------------------------------------------ */
+/* gelu(x) = x Phi(x) = 0.5 x erfc(-x / sqrt2), with erfc on both sides so
+ * that the negative tail keeps its relative accuracy (1 + erf(x/sqrt2)
+ * cancels to 0 for x < -5.5 in float32).
+ *
+ * The argument t = -x/sqrt2 is formed as th + tl exactly (1/sqrt2 as a
+ * hi + lo pair): erfc(t) decays like exp(-t^2), so the rounding of th alone
+ * would be amplified 2 t^2 times (~200x at the float32 tail). erfc(th + tl)
+ * = erfc(th) (1 - tl h(th)), h = -erfc'/erfc = 2t + 1/(t + sqrt(pi)/2) + O(..)
+ * for t > 0 (exact at t = 0 and as t -> inf). For x >= 0 the correction is
+ * below 0.3 ULP and skipped.
+ *
+ * Deep in the tail erfc(t) itself is subnormal while gelu(x) is not (or is
+ * a subnormal |x|/2 times larger): there, x < FA_GELU_TAIL, the asymptotic
+ * series gelu(x) = -phi(x) Q(1/x^2), Q(w) = 1 - w + 3w^2 - 15w^3 + ...,
+ * phi(x) = exp(-x^2/2) / sqrt(2 pi) with x^2 exact (hi + lo) and exp
+ * shifted as in FA_TAIL. */
+#define FA_GELU_TAIL FA_PICK(-12.0, -36.0)
+/* exp(-s) / sqrt(2 pi) for the shift s of phi (within 0.02 ULP). */
+#define FA_PHI_SHIFT FA_PICK(47.0, 331.0)
+#define FA_PHI_ESHIFT FA_PICK(1.5455014494114318e-21, 7.0702790656434e-145)
+#define FA_PHI_TAIL FA_PICK(80.0, 700.0)
+
+/* phi(x) = exp(-x^2/2)/sqrt(2 pi) as e * *scale, x^2 exact (|x| < FA_BIG). */
+FA_INLINE FA_T FA_FN(phi_scaled)(FA_T x, FA_T *scale)
+{
+    FA_T xc = FA_FN(clamp_big)(x);
+    FA_T p = xc * xc;
+    FA_T pe = FA_FN(mul_err)(xc, xc, p);
+    FA_T h = FA_C(0.5) * p;
+    int shifted = h > FA_PHI_TAIL;
+    FA_T e = FA_M(exp)(shifted ? FA_PHI_SHIFT - h : -h);
+    *scale = shifted ? FA_PHI_ESHIFT : FA_C(0.3989422804014327);
+    return e - e * (FA_C(0.5) * pe); /* exp(-h - pe/2) = e (1 - pe/2) */
+}
+
+/* erfc(-x/sqrt2) (= 2 Phi(x)), with the argument correction above. */
+FA_INLINE FA_T FA_FN(erfc_gelu)(FA_T x)
+{
+    const FA_T c_hi = FA_PICK(0.7071067690849304, 0.7071067811865476);
+    const FA_T c_lo = FA_PICK(1.2101617485882343e-08, -4.833646656726457e-17);
+    FA_T xc = FA_FN(clamp_big)(x);
+    FA_T th = -(xc * c_hi);
+    FA_T tl = FA_FN(mul_err)(xc, c_hi, -th) + xc * c_lo; /* t = th - tl */
+    FA_T E = FA_M(erfc)(th);
+    FA_T h = FA_C(2) * th + FA_C(1) / (th + FA_C(0.886226925452758));
+    return th > 0 ? E + E * (tl * h) : E;
+}
+
+/* Q(w) = x Phi(x) / -phi(x) for x -> -inf, w = 1/x^2 (asymptotic series,
+ * enough terms for x <= FA_GELU_TAIL). */
+FA_INLINE FA_T FA_FN(gelu_tail_q)(FA_T w)
+{
+    FA_T q = sizeof(FA_T) == 4
+                 ? FA_C(10395) * w
+                 : ((FA_C(2027025) * w - FA_C(135135)) * w + FA_C(10395)) * w;
+    q = (((((q - FA_C(945)) * w + FA_C(105)) * w - FA_C(15)) * w + FA_C(3)) * w - FA_C(1)) * w;
+    return FA_C(1) + q;
+}
+
+FA_INLINE FA_T FA_FN(gelu)(FA_T x)
+{
+    FA_T main = FA_C(0.5) * x * FA_FN(erfc_gelu)(x);
+    FA_T xc = FA_FN(clamp_big)(x);
+    FA_T scale;
+    FA_T e = FA_FN(phi_scaled)(xc, &scale);
+    FA_T tail = -(e * FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc))) * scale;
+    return x < FA_GELU_TAIL ? tail : main;
+}
+
+/* gelu'(x) = Phi(x) + x phi(x). In the tail both terms are scaled as in the
+ * forward; the root at x = -0.7518 (the two terms cancel) is handled in
+ * FA_FN(gelu_grad). */
+FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x)
+{
+    FA_T scale;
+    FA_T e = FA_FN(phi_scaled)(x, &scale);
+    FA_T xphi = (FA_FN(clamp_big)(x) * e) * scale;
+    return FA_C(0.5) * FA_FN(erfc_gelu)(x) + xphi;
+}
+
+/* gelu (tanh approximation) --------------------------------------------- */
+/* 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), is x sigmoid(w)
+ * with w = 2u = x (A + B x^2): one exp, no cancellation for x < 0. sigmoid
+ * of a large |w| amplifies the rounding of w |w| times, so w is formed as
+ * wh + wl: in double for float (exact enough), in double-word arithmetic
+ * for double. exp(-|w|) = exp(-|wh|) (1 -+ wl); FA_TAIL shift as in silu. */
+FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
+{
+    FA_T hi;
+    if (sizeof(FA_T) == 4) {
+        double xd = (double)x;
+        double w = xd * (1.5957691216057308 + 0.07135481627260025 * (xd * xd));
+        hi = (FA_T)w;
+        *lo = (FA_T)(w - (double)hi);
+    } else {
+        const FA_T a_hi = FA_C(1.5957691216057308), a_lo = FA_C(-9.96930880911092e-17);
+        const FA_T b_hi = FA_C(0.07135481627260025), b_lo = FA_C(-6.175149918155315e-19);
+        FA_T xc = FA_FN(clamp_big)(x);
+        FA_T p = xc * xc, pe = FA_FN(mul_err)(xc, xc, p);
+        FA_T t = b_hi * p, te = FA_FN(mul_err)(b_hi, p, t) + (b_hi * pe + b_lo * p);
+        FA_T s = a_hi + t, se = FA_FN(add_err)(a_hi, t, s) + (te + a_lo);
+        hi = x * s;
+        *lo = FA_FN(mul_err)(xc, s, hi) + xc * se;
+    }
+    /* Outside |w| < FA_BIG the correction is irrelevant (and may be NaN). */
+    *lo = FA_M(abs)(hi) < FA_BIG ? *lo : FA_C(0);
+    return hi;
+}
+
+/* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted
+ * for wh < FA_TAIL (negative side only). */
+FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T *scale)
+{
+    FA_T a = -FA_M(abs)(wh);
+    FA_T al = wh >= 0 ? -wl : wl;
+    int shifted = wh < FA_TAIL;
+    *scale = shifted ? FA_ESHIFT : FA_C(1);
+    FA_T e = FA_M(exp)(shifted ? a + FA_SHIFT : a);
+    return e + e * al;
+}
+
+FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
+{
+    FA_T wl, scale;
+    FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, &scale);
+    FA_T num = wh >= 0 ? x : FA_FN(clamp_big)(x) * e;
+    return num / (FA_C(1) + e) * scale;
+}
+
+/* d/dx x s(w) = s + x s (1 - s) w', w' = A + 3 B x^2, s = sigmoid(w):
+ *   w >= 0: (1 + e + x w' e) / (1 + e)^2,  w < 0: e (1 + e + x w') / (1 + e)^2 */
+FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x)
+{
+    FA_T wl, scale;
+    FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, &scale);
+    FA_T xm = FA_FN(clamp_big)(x);
+    FA_T xw = xm * (FA_C(1.5957691216057308) + FA_C(0.21406444881780074) * (xm * xm));
+    FA_T ope = FA_C(1) + e;
+    FA_T num = wh >= 0 ? ope + xw * e : e * ((FA_C(1) + xw) + e);
+    return num / (ope * ope) * scale;
+}
+
+/* mish ------------------------------------------------------------------ */
+/* x tanh(softplus(x)) with one exp, w = exp(-|x|):
+ *   x >= 0: tanh(log1p(1/w)) = (1 + 2w) / (1 + 2w + 2w^2)
+ *   x <  0: tanh(log1p(w))   = n / (n + 2),  n = w (w + 2)
+ * Neither overflows nor cancels; FA_TAIL shift as in silu (there n/(n+2)
+ * is w exactly). */
+FA_INLINE FA_T FA_FN(mish)(FA_T x)
+{
+    FA_T scale;
+    FA_T w = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T n = w * (w + FA_C(2));
+    FA_T a = FA_C(1) + FA_C(2) * w;
+    FA_T num = x >= 0 ? a : n;
+    FA_T den = x >= 0 ? a + FA_C(2) * (w * w) : n + FA_C(2);
+    return FA_FN(clamp_neg)(x) * num / den * scale;
+}
+
+/* mish'(x) = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)), as one
+ * fraction (T + x Q) / D:
+ *   x >= 0: b = a + 2w^2:  T = a b,  Q = 4 w^2 (1 + w),  D = b^2
+ *   x <  0: P = n + 2:     T = n P (1 + w),  Q = 4 (n + 1) w,  D = P^2 (1 + w)
+ * The root at x = -1.1924 is handled in FA_FN(mish_grad). */
+FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x)
+{
+    FA_T scale;
+    FA_T w = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T xm = FA_FN(clamp_big)(x);
+    FA_T opw = FA_C(1) + w;
+    FA_T n = w * (w + FA_C(2)), P = n + FA_C(2);
+    FA_T a = FA_C(1) + FA_C(2) * w, b = a + FA_C(2) * (w * w);
+    FA_T T = x >= 0 ? a * b : n * P * opw;
+    FA_T Q = x >= 0 ? FA_C(4) * (w * w) * opw : FA_C(4) * (n + FA_C(1)) * w;
+    FA_T D = x >= 0 ? b * b : P * P * opw;
+    return (T + xm * Q) / D * scale;
+}
+
+/* softplus -------------------------------------------------------------- */
+/* PyTorch: x where beta x > threshold, else log1p(exp(beta x)) / beta,
+ * here evaluated stably as (max(u, 0) + log1p(exp(-|u|))) / beta with
+ * u = beta x formed exactly as uh + ul (beta x rounds, and log1p(exp(u))
+ * amplifies that rounding |u| times for u < 0). threshold = inf gives the
+ * exact function. FA_TAIL shift for u << 0, where the result is
+ * exp(u) / beta and may be normal while exp(u) is not. */
+FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
+{
+    FA_T uh = beta * x;
+    FA_T e = FA_FN(mul_err)(beta, FA_FN(clamp_big)(x), uh);
+    *ul = FA_M(abs)(uh) < FA_BIG ? e : FA_C(0);
+    return uh;
+}
+
+FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
+{
+    FA_T ul, scale;
+    FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T l = FA_M(log1p)(e);
+    FA_T sp = uh > 0 ? uh + (ul + l) : l;
+    FA_T y = sp / beta * scale;
+    return uh > threshold ? x : y;
+}
+
+/* softplus' = sigmoid(beta x), 1 where beta x > threshold (PyTorch). */
+FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
+{
+    FA_T ul, scale;
+    FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T s = (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
+    return uh > threshold ? g : g * s * scale;
+}
+
+/* log_sigmoid ----------------------------------------------------------- */
+/* min(x, 0) - log1p(exp(-|x|)): both terms <= 0, no cancellation. */
+FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
+{
+    FA_T l = FA_M(log1p)(FA_M(exp)(-FA_M(abs)(x)));
+    return x > 0 ? -l : x - l;
+}
+
+/* log_sigmoid'(x) = sigmoid(-x) = (x >= 0 ? e : 1) / (1 + e). */
+FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
+{
+    FA_T e = FA_M(exp)(-FA_M(abs)(x));
+    return g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e));
+}
+
+/* softsign -------------------------------------------------------------- */
+FA_INLINE FA_T FA_FN(softsign)(FA_T x)
+{
+    FA_T ax = FA_M(abs)(x);
+    return ax > FA_PICK(1e30, 1e300) ? (x > 0 ? FA_C(1) : FA_C(-1)) : x / (FA_C(1) + ax);
+}
+
+/* softsign'(x) = 1 / (1 + |x|)^2, as (g r) r with r = 1 / (1 + |x|): never
+ * overflows, and a subnormal result rounds once. */
+FA_INLINE FA_T FA_FN(softsign_grad)(FA_T g, FA_T x)
+{
+    FA_T r = FA_C(1) / (FA_C(1) + FA_M(abs)(x));
+    return (g * r) * r;
+}
+
+/* hardsigmoid ----------------------------------------------------------- */
+/* PyTorch: min(max(x + 3, 0), 6) / 6 (x + 3 is exact near -3). */
+FA_INLINE FA_T FA_FN(hardsigmoid)(FA_T x)
+{
+    FA_T v = x + FA_C(3);
+    return v <= 0 ? FA_C(0) : (v >= 6 ? FA_C(1) : v / FA_C(6));
+}
+
+/* grad / 6 strictly inside (-3, 3), a mask (0) elsewhere (PyTorch). */
+FA_INLINE FA_T FA_FN(hardsigmoid_grad)(FA_T g, FA_T x)
+{
+    return (x > -3 && x < 3) ? g / FA_C(6) : ((x <= -3 || x >= 3) ? FA_C(0) : x);
+}
+
+/* hardswish ------------------------------------------------------------- */
+/* PyTorch: x min(max(x + 3, 0), 6) / 6, with the x <= -3 side selected as
+ * -0.0 so that hardswish(-inf) is 0, not -inf * 0 = NaN. */
+FA_INLINE FA_T FA_FN(hardswish)(FA_T x)
+{
+    return x <= -3 ? FA_C(-0.0) : (x >= 3 ? x : x * (x + FA_C(3)) / FA_C(6));
+}
+
+/* PyTorch's hardswish_backward: 0 for x < -3, grad (2x + 3)/6 on [-3, 3]
+ * (so -grad/2 at -3 and 1.5 grad at 3), grad for x > 3. (2x + 3) is exact
+ * near the root -1.5, unlike x/3 + 1/2. */
+FA_INLINE FA_T FA_FN(hardswish_grad)(FA_T g, FA_T x)
+{
+    FA_T inside = g * ((FA_C(2) * x + FA_C(3)) / FA_C(6));
+    return x < -3 ? FA_C(0) : (x <= 3 ? inside : (x > 3 ? g : x));
+}
+
+/* prelu ----------------------------------------------------------------- */
+/* x > 0 ? x : weight x; the Python wrapper broadcasts weight along axis 1. */
+FA_INLINE FA_T FA_FN(prelu)(FA_T x, FA_T w)
+{
+    return x > 0 ? x : w * x;
+}
+
+/* grad_x; the weight gradient sum(grad * min(x, 0)) is reduced in Python. */
+FA_INLINE FA_T FA_FN(prelu_grad)(FA_T g, FA_T x, FA_T w)
+{
+    return x > 0 ? g : (x <= 0 ? g * w : x);
+}
+
+/* bce_with_logits ------------------------------------------------------- */
+/* max(z, 0) - z t + log1p(exp(-|z|)), arranged as
+ *   z > 0:  z (1 - t) + log1p(e)      z <= 0:  -z t + log1p(e)
+ * so that for targets in [0, 1] both terms are >= 0 (no cancellation; 1 - t
+ * is exact for t >= 1/2). A term whose factor is exactly 0 is 0, so the
+ * limits at z = +-inf with a hard target are 0 (not inf - inf). */
+FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
+{
+    FA_T l = FA_M(log1p)(FA_M(exp)(-FA_M(abs)(z)));
+    FA_T c = z > 0 ? FA_C(1) - t : -t;
+    FA_T lin = c == 0 ? FA_C(0) : z * c;
+    return lin + l;
+}
+
+/* sigmoid(z) - t, as (1 - t) - sigmoid(-z) for z >= 0 and sigmoid(z) - t for
+ * z < 0: exact for hard targets, no rounding of 1 - sigmoid(z). */
+FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
+{
+    FA_T e = FA_M(exp)(-FA_M(abs)(z));
+    FA_T s = e / (FA_C(1) + e);
+    FA_T d = z >= 0 ? (FA_C(1) - t) - s : s - t;
+    return g * d;
+}
+
+/* Backward of the smooth non-monotone functions: grad times the derivative,
+ * which near its one real root is the difference of two nearly equal terms;
+ * there (|x - root| <= 0.25 ... 0.75) it is a fitted polynomial in x - root
+ * instead (root_polys.h, tools/root_polys.py), accurate to the last bits. */
+FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x) { return g * FA_ROOT(silu)(x, FA_FN(silu_deriv)(x)); }
+FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x) { return g * FA_ROOT(gelu)(x, FA_FN(gelu_deriv)(x)); }
+FA_INLINE FA_T FA_FN(gelu_tanh_grad)(FA_T g, FA_T x)
+{
+    return g * FA_ROOT(gelu_tanh)(x, FA_FN(gelu_tanh_deriv)(x));
+}
+FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x) { return g * FA_ROOT(mish)(x, FA_FN(mish_deriv)(x)); }

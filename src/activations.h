@@ -6,6 +6,7 @@
 #define FASTACT_ACTIVATIONS_H
 
 #include "vmath.h"
+#include "root_polys.h"
 
 #define FA_PASTE3_(a, b, c) a##b##c
 #define FA_PASTE3(a, b, c) FA_PASTE3_(a, b, c)
@@ -13,17 +14,28 @@
 #define FA_FN(name) FA_PASTE3(fa_, name, FA_PASTE3(_, FA_S, ))
 #define FA_M(name) FA_PASTE3(fa_vm_, name, FA_PASTE3(_, FA_S, ))
 #define FA_C(v) ((FA_T)(v))
+/* fa_root_<name>_<f32|f64> of root_polys.h for the precision. */
+#define FA_ROOT(name) FA_PASTE3(fa_root_, name, FA_PASTE3(_, FA_S, ))
+/* A constant that differs by precision: FA_PICK(value for float, value for
+ * double), folded at compile time. */
+#define FA_PICK(f, d) (sizeof(FA_T) == 4 ? (FA_T)(f) : (FA_T)(d))
 
+/* FA_TFMA: a fused multiply-add of the precision (used only where the ISA
+ * has one, see FA_FN(mul_err)). */
 #define FA_T float
 #define FA_S f32
+#define FA_TFMA __builtin_fmaf
 #include "activation_defs.h"
 #undef FA_T
 #undef FA_S
+#undef FA_TFMA
 
 #define FA_T double
 #define FA_S f64
+#define FA_TFMA __builtin_fma
 #include "activation_defs.h"
 #undef FA_T
 #undef FA_S
+#undef FA_TFMA
 
 #endif

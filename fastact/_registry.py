@@ -5,9 +5,22 @@ the ufunc itself when it has no parameters, otherwise a thin wrapper that
 passes keyword parameters to the ufunc as extra broadcast inputs (and
 ``axis`` to a row-wise gufunc). ``ACTIVATIONS`` pairs each forward with its
 backward: it is the list that tests and benchmarks iterate over.
+
+Two things the table cannot express are small tables here:
+
+* ``CHOICES``: a string parameter that picks one of several kernel rows
+  (``gelu(x, approximate="none" | "tanh")`` -> rows gelu, gelu_tanh);
+* ``CHANNELWISE``: an element-wise kernel whose second input is a weight
+  along axis 1, and whose backward also returns the weight's gradient,
+  reduced to the weight's shape (``prelu``).
+
+Integer operands (type ``p`` in the table, the class labels of
+softmax_cross_entropy) are validated by the wrapper: integer dtype, the
+shape of the logits without ``axis``, values in [0, n).
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Callable, NamedTuple
 
@@ -22,10 +35,12 @@ class Activation(NamedTuple):
     name: str
     forward: Callable[..., Any]
     backward: Callable[..., Any]
-    params: dict[str, float]  # keyword parameters and their defaults
+    params: dict[str, Any]  # keyword parameters and their defaults
     saved: str  # "input" or "output": backward's second argument
     args: tuple[str, ...]  # the forward's array arguments, e.g. ("x",)
     rowwise: bool  # a gufunc over one axis (softmax, ...) rather than element-wise
+    kind: str = "elementwise"  # "elementwise", "rowwise" or "channelwise" (prelu)
+    int_args: tuple[str, ...] = ()  # integer arguments (class labels), of args
 
 
 def _parse_params(spec: str) -> tuple[tuple[str, ...], dict[str, float]]:
@@ -84,8 +99,41 @@ def _all(cond: Any) -> bool:
     return cond if cond is True or cond is False else bool(np.all(cond))
 
 
+def _check_labels(func: str, z: Any, labels: Any, axis: Any) -> tuple[Any, Any]:
+    """Class labels of a row-wise loss: integers, shaped like z without
+    `axis`, in [0, n). One vectorised pass (min and max) over the labels,
+    which are n times smaller than z. Duck arrays (Dask...) are left to
+    their own __array_ufunc__ (the loop gives NaN for a bad label)."""
+    if not isinstance(z, np.ndarray) and hasattr(z, "__array_ufunc__"):
+        return z, labels
+    z = np.asarray(z)
+    lab = np.asarray(labels)
+    if lab.dtype.kind not in "iu":
+        raise TypeError(f"{func}: labels must be integer class indices, got dtype {lab.dtype}")
+    if z.ndim == 0:
+        raise ValueError(f"{func}: z must have at least one dimension (the classes)")
+    ax = _normalize_axis(operator.index(axis), z.ndim)
+    batch = z.shape[:ax] + z.shape[ax + 1:]
+    if lab.shape != batch:
+        raise ValueError(f"{func}: labels must have the shape of z without axis {axis}, "
+                         f"{batch}, got {lab.shape}")
+    n = z.shape[ax]
+    if lab.size:
+        low, high = lab.min(), lab.max()
+        if low < 0 or high >= n:
+            raise ValueError(f"{func}: labels must be in [0, {n}) (axis {axis} of z has {n} "
+                             f"classes), got values in [{low}, {high}]")
+    return z, lab.astype(np.intp, copy=False)
+
+
+def _normalize_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
 def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
-          checks: str, rowwise: bool) -> Callable[..., Any]:
+          checks: str, rowwise: bool, labels: tuple[str, str] | None = None) -> Callable[..., Any]:
     """A function ``name(*args, [axis=-1,] **params, *, out=None, **ufunc_kwargs)``.
 
     Generated as source (like collections.namedtuple) so that the signature
@@ -107,12 +155,15 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
                    f"    if _{p} is None:\n"
                    f"        _{p} = _coerce({name!r}, {p!r}, {p})\n" for p in params)
     body += _check_source(name, checks, params)
+    if labels is not None:  # (logits, labels) argument names
+        body += f"    {labels[0]}, {labels[1]} = _labels({name!r}, {labels[0]}, {labels[1]}, axis)\n"
     call = ", ".join([data, *(f"_{p}" for p in params), "out=out"]
                      + (["axis=axis"] if rowwise else []))
     body += (f"    if kwargs:\n        return _ufunc({call}, **kwargs)\n"
              f"    return _ufunc({call})\n")
     namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all,
-                                 "_cache": _PARAM_CACHE, "_np": np, "_PY_SCALARS": _PY_SCALARS}
+                                 "_cache": _PARAM_CACHE, "_np": np, "_PY_SCALARS": _PY_SCALARS,
+                                 "_labels": _check_labels}
     exec(f"def {name}({sig}):\n{body}", namespace)  # noqa: S102 - built from the kernel table only
     fn = namespace[name]
     doc = ufunc.__doc__ or ""
@@ -123,25 +174,192 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     return fn
 
 
+# --------------------------------------------------------------------------
+# What the table cannot express
+# --------------------------------------------------------------------------
+
+# public function: (string parameter, {value: kernel row}); the first value
+# is the default. The other rows are reached only through the parameter.
+CHOICES: dict[str, tuple[str, dict[str, str]]] = {
+    "gelu": ("approximate", {"none": "gelu", "tanh": "gelu_tanh"}),
+}
+
+# Element-wise kernels whose second input is a weight along axis 1 of x
+# (one value per channel, or one for all), as torch.nn.functional.prelu.
+CHANNELWISE: frozenset[str] = frozenset({"prelu"})
+
+
+def _choice(name: str, param: str, table: dict[str, str], rows: dict[str, dict],
+            backward: bool) -> Callable[..., Any]:
+    """``name(*data, param=default, *, out=None, **ufunc_kwargs)`` calling the
+    ufunc of the row that `param` names."""
+    suffix = "_backward" if backward else ""
+    ufuncs = {value: getattr(_core, row + suffix) for value, row in table.items()}
+    default = next(iter(table))
+    args, _ = _parse_params(rows[table[default] + suffix]["params"])
+    if backward:
+        args = ("grad", "x")
+    func = name + suffix
+    data = ", ".join(args)
+
+    def pick(value: Any) -> np.ufunc:
+        if not isinstance(value, str):
+            raise TypeError(f"{func}: {param} must be a string, one of "
+                            f"{', '.join(map(repr, table))}; got {value!r}")
+        try:
+            return ufuncs[value]
+        except KeyError:
+            raise ValueError(f"{func}: {param} must be one of {', '.join(map(repr, table))}; "
+                             f"got {value!r}") from None
+
+    all_scalars = " and ".join(f"type({a}) in _PY_SCALARS" for a in args)
+    source = (f"def {func}({data}, {param}={default!r}, *, out=None, **kwargs):\n"
+              f"    uf = _pick({param})\n"
+              f"    if {all_scalars}:\n"
+              + "".join(f"        {a} = _np.asarray({a})\n" for a in args)
+              + f"    return uf({data}, out=out, **kwargs) if kwargs else uf({data}, out=out)\n")
+    namespace: dict[str, Any] = {"_pick": pick, "_np": np, "_PY_SCALARS": _PY_SCALARS}
+    exec(source, namespace)  # noqa: S102 - built from the tables only
+    fn = namespace[func]
+    docs = []
+    for value, uf in ufuncs.items():
+        doc = uf.__doc__ or ""
+        docs.append((value, doc.split("\n\n", 1)[1] if "\n\n" in doc else doc))
+    fn.__doc__ = docs[0][1] + "".join(f"\n\nWith {param}={value!r}: {doc}" for value, doc in docs[1:])
+    fn.__module__ = "fastact"
+    fn.__qualname__ = func
+    fn.ufunc = ufuncs[default]
+    return fn
+
+
+def _result_float(x: np.ndarray) -> np.dtype | None:
+    """The float dtype np.exp gives x (None for what the ufunc will reject)."""
+    if x.dtype.kind == "f":
+        return x.dtype
+    if x.dtype.kind in "biu":
+        return np.result_type(x.dtype, np.float16)
+    return None
+
+
+def _channel_weight(func: str, x: Any, weight: Any, dtype: np.dtype | None) -> np.ndarray:
+    """weight as a broadcastable operand: one value, or one per channel of
+    x (axis 1; a 0-d or 1-d x has one channel), in x's float dtype."""
+    w = np.asarray(weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{func}: weight must be real, got dtype {w.dtype}")
+    ndim = getattr(x, "ndim", None)
+    if ndim is None:  # a duck array without a shape: leave it to the ufunc
+        return w
+    if w.ndim > 1:
+        raise ValueError(f"{func}: weight must be a scalar or 1-d (one value per channel), "
+                         f"got shape {w.shape}")
+    channels = x.shape[1] if ndim >= 2 else 1
+    if w.size not in (1, channels):
+        raise ValueError(f"{func}: weight has {w.size} values; x has {channels} channel(s) "
+                         f"along axis 1, so weight must have 1 or {channels}")
+    if dtype is not None:
+        w = w.astype(dtype)
+    return w.reshape((channels,) + (1,) * (ndim - 2)) if w.size > 1 else w.reshape(())
+
+
+def _as_array(a: Any) -> Any:
+    return a if isinstance(a, np.ndarray) or hasattr(a, "__array_ufunc__") else np.asarray(a)
+
+
+def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """prelu(x, weight) and prelu_backward(grad, x, weight) -> (grad_x, grad_weight)."""
+    forward_uf, backward_uf = getattr(_core, name), getattr(_core, name + "_backward")
+
+    def forward(x: Any, weight: Any, *, out: Any = None, **kwargs: Any) -> Any:
+        x = _as_array(x)
+        w = _channel_weight(name, x, weight, _result_float(x) if isinstance(x, np.ndarray) else None)
+        return forward_uf(x, w, out=out, **kwargs)
+
+    def backward(grad: Any, x: Any, weight: Any, *, out: Any = None) -> tuple[Any, Any]:
+        x, grad = _as_array(x), _as_array(grad)
+        arrays = isinstance(x, np.ndarray) and isinstance(grad, np.ndarray)
+        dtype = np.result_type(_result_float(x) or x.dtype, _result_float(grad) or grad.dtype) \
+            if arrays else None
+        w = _channel_weight(name + "_backward", x, weight, dtype)
+        out_x, out_w = (None, None) if out is None else out
+        grad_x = backward_uf(grad, x, w, out=out_x)
+        if not arrays:
+            return grad_x, None
+        # d/dweight sum(grad * prelu(x, weight)) = sum(grad * x where x <= 0),
+        # over every axis but 1: exact products in float64, summed pairwise.
+        g, xb = np.broadcast_arrays(grad, x)
+        with np.errstate(all="ignore"):
+            contrib = np.multiply(g, xb, dtype=np.float64)
+        contrib[xb > 0] = 0
+        shape = np.shape(weight)
+        if np.size(weight) > 1:
+            axes = tuple(k for k in range(contrib.ndim) if k != 1)
+            grad_w = contrib.sum(axis=axes)
+        else:
+            grad_w = contrib.sum()
+        grad_w = np.asarray(grad_w).astype(np.asarray(grad_x).dtype).reshape(shape)
+        if out_w is not None:
+            np.copyto(out_w, grad_w, casting="same_kind")
+            grad_w = out_w
+        return grad_x, grad_w
+
+    for fn, uf, suffix in ((forward, forward_uf, ""), (backward, backward_uf, "_backward")):
+        doc = uf.__doc__ or ""
+        fn.__doc__ = doc.split("\n\n", 1)[1] if "\n\n" in doc else doc
+        fn.__name__ = fn.__qualname__ = name + suffix
+        fn.__module__ = "fastact"
+        fn.ufunc = uf  # type: ignore[attr-defined]
+    return forward, backward
+
+
+def _core_dims(signature: str) -> list[str]:
+    """ "(n),()->()" -> ["n", ""]: the core dimensions of each input."""
+    inputs = signature.split("->")[0]
+    return re.findall(r"\(([^)]*)\)", inputs)
+
+
 def _build() -> tuple[dict[str, Any], tuple[Activation, ...]]:
     rows = {row["name"]: row for row in _core.KERNEL_TABLE if row["group"] == "activation"}
+    hidden = {row for _, table in CHOICES.values() for row in list(table.values())[1:]}
+    hidden |= {name + "_backward" for name in hidden}
     public: dict[str, Any] = {}
     for name, row in rows.items():
+        if name in hidden:
+            continue
         args, params = _parse_params(row["params"])
         if row["backward"]:
             args = ("grad", "y" if row["saved"] == "output" else args[0]) + args[1:]
         uf = getattr(_core, name)
         rowwise = row["signature"] is not None
-        public[name] = _wrap(uf, args, params, row["checks"], rowwise) if params or rowwise else uf
+        labels = None
+        if rowwise and "p" in row["types"]:
+            cores = _core_dims(row["signature"])
+            inputs = row["types"].split("->")[0]
+            labels = (args[next(k for k, c in enumerate(cores) if c)], args[inputs.index("p")])
+        public[name] = (_wrap(uf, args, params, row["checks"], rowwise, labels)
+                        if params or rowwise else uf)
+    for name, (param, table) in CHOICES.items():
+        public[name] = _choice(name, param, table, rows, backward=False)
+        public[name + "_backward"] = _choice(name, param, table, rows, backward=True)
+    for name in CHANNELWISE:
+        public[name], public[name + "_backward"] = _channelwise(name)
+
     activations = []
     for name, row in rows.items():
-        if row["backward"]:
+        if row["backward"] or name in hidden:
             continue
         if name + "_backward" not in rows:
             raise RuntimeError(f"fastact: {name} has no {name}_backward row")
         args, params = _parse_params(row["params"])
+        rowwise = row["signature"] is not None
+        kind = "rowwise" if rowwise else "channelwise" if name in CHANNELWISE else "elementwise"
+        if name in CHOICES:
+            param, table = CHOICES[name]
+            params = {param: next(iter(table)), **params}
+        inputs = row["types"].split("->")[0]
+        int_args = tuple(a for a, t in zip(args, inputs) if t == "p")
         activations.append(Activation(name, public[name], public[name + "_backward"], params,
-                                      row["saved"], args, row["signature"] is not None))
+                                      row["saved"], args, rowwise, kind, int_args))
     return public, tuple(activations)
 
 

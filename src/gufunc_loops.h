@@ -1,2 +1,128 @@
 /* Hand-written loops of the rows of gufuncs.def (included by loops.c, so
- * compiled once per SIMD level with activations.h in scope). */
+ * compiled once per SIMD level with activations.h in scope).
+ *
+ * The row kernels are a precision template (rowwise_defs.h); here they are
+ * instantiated and wrapped as NumPy gufunc loops fa_loop_<name>_<dtype>:
+ * float16 rows are computed in float32 (and rounded once), every loop runs
+ * its rows through fa_run, which splits a large batch of rows across
+ * threads (each row is independent, so the result does not depend on the
+ * split).
+ *
+ * Operands of a gufunc loop: args[k] / steps[k] are the outer (per row)
+ * pointer and stride of operand k, dims[1] the row length n, and the core
+ * strides follow the outer ones in steps[], one per core dimension. */
+#include <math.h>
+
+#define FA_ROW_BLOCK 256 /* elements of a row per chunk (stack buffers) */
+#define FA_LANES 16      /* independent accumulators of a row reduction */
+
+#define FA_T float
+#define FA_S f32
+#define FA_TFMA __builtin_fmaf
+#include "rowwise_defs.h"
+#undef FA_T
+#undef FA_S
+#undef FA_TFMA
+
+#define FA_T double
+#define FA_S f64
+#define FA_TFMA __builtin_fma
+#include "rowwise_defs.h"
+#undef FA_T
+#undef FA_S
+#undef FA_TFMA
+
+/* The scalar (double) parameter of row r, converted to the compute type. */
+#define FA_ROW_PARAM(CT, k) ((CT) * (const double *)(args[k] + r * steps[k]))
+#define FA_ROW_LABEL(k) (*(const fa_intp *)(args[k] + r * steps[k]))
+
+/* (n),()->(n): softmax, log_softmax ------------------------------------- */
+#define FA_SOFTMAX_RANGE(NAME, S, CT, KS, HALF, LOG)                                                  \
+    static void fa_range_##NAME##_##S(char **args, fa_intp rows, const fa_intp *dims,                \
+                                       const fa_intp *steps)                                          \
+    {                                                                                                 \
+        for (fa_intp r = 0; r < rows; r++)                                                            \
+            fa_softmax_row_##KS(args[0] + r * steps[0], steps[3], args[2] + r * steps[2], steps[4], \
+                                dims[1], FA_ROW_PARAM(CT, 1), HALF, LOG);                             \
+    }
+
+/* (n),(n),()->(n): softmax_backward, log_softmax_backward ----------------- */
+#define FA_SOFTMAX_BACKWARD_RANGE(NAME, FN, S, CT, KS, HALF)                                          \
+    static void fa_range_##NAME##_##S(char **args, fa_intp rows, const fa_intp *dims,                \
+                                       const fa_intp *steps)                                          \
+    {                                                                                                 \
+        for (fa_intp r = 0; r < rows; r++)                                                            \
+            FN##_##KS(args[0] + r * steps[0], steps[4], args[1] + r * steps[1], steps[5],           \
+                      args[3] + r * steps[3], steps[6], dims[1], FA_ROW_PARAM(CT, 2), HALF);          \
+    }
+
+/* (n),()->(): softmax_cross_entropy -------------------------------------- */
+#define FA_CROSS_ENTROPY_RANGE(S, ST, KS, HALF)                                                       \
+    static void fa_range_softmax_cross_entropy_##S(char **args, fa_intp rows, const fa_intp *dims,   \
+                                                    const fa_intp *steps)                             \
+    {                                                                                                 \
+        for (fa_intp r = 0; r < rows; r++) {                                                          \
+            *(ST *)(args[2] + r * steps[2]) = FA_STORE_##S(fa_cross_entropy_row_##KS(                 \
+                args[0] + r * steps[0], steps[3], dims[1], FA_ROW_LABEL(1), HALF));                   \
+        }                                                                                             \
+    }
+
+/* (),(n),()->(n): softmax_cross_entropy_backward ------------------------- */
+#define FA_CROSS_ENTROPY_BACKWARD_RANGE(S, ST, KS, HALF)                                              \
+    static void fa_range_softmax_cross_entropy_backward_##S(char **args, fa_intp rows,               \
+                                                             const fa_intp *dims,                     \
+                                                             const fa_intp *steps)                    \
+    {                                                                                                 \
+        for (fa_intp r = 0; r < rows; r++)                                                            \
+            fa_cross_entropy_backward_row_##KS(FA_LOAD_##S(*(const ST *)(args[0] + r * steps[0])),   \
+                                               args[1] + r * steps[1], steps[4], FA_ROW_LABEL(2),    \
+                                               args[3] + r * steps[3], steps[5], dims[1], HALF);      \
+    }
+
+#define FA_LOAD_f16(v) fa_half_to_float(v)
+#define FA_LOAD_f32(v) (v)
+#define FA_LOAD_f64(v) (v)
+#define FA_STORE_f16(v) fa_float_to_half(v)
+#define FA_STORE_f32(v) (v)
+#define FA_STORE_f64(v) (v)
+
+/* The NumPy loop: the rows through fa_run (work per row: its length). */
+#define FA_GUFUNC_LOOP(NAME, S, NIN, NARGS)                                                            \
+    static void fa_loop_##NAME##_##S(char **args, const fa_intp *dims, const fa_intp *steps,         \
+                                     void *data)                                                      \
+    {                                                                                                 \
+        (void)data;                                                                                   \
+        fa_run(fa_range_##NAME##_##S, args, dims, steps, NIN, NARGS, dims[1] > 1 ? dims[1] : 1);     \
+    }
+#define FA_GUFUNC_LOOPS(NAME, NIN, NARGS) \
+    FA_GUFUNC_LOOP(NAME, f16, NIN, NARGS) FA_GUFUNC_LOOP(NAME, f32, NIN, NARGS) FA_GUFUNC_LOOP(NAME, f64, NIN, NARGS)
+
+FA_SOFTMAX_RANGE(softmax, f16, float, f32, 1, 0)
+FA_SOFTMAX_RANGE(softmax, f32, float, f32, 0, 0)
+FA_SOFTMAX_RANGE(softmax, f64, double, f64, 0, 0)
+FA_GUFUNC_LOOPS(softmax, 2, 3)
+
+FA_SOFTMAX_RANGE(log_softmax, f16, float, f32, 1, 1)
+FA_SOFTMAX_RANGE(log_softmax, f32, float, f32, 0, 1)
+FA_SOFTMAX_RANGE(log_softmax, f64, double, f64, 0, 1)
+FA_GUFUNC_LOOPS(log_softmax, 2, 3)
+
+FA_SOFTMAX_BACKWARD_RANGE(softmax_backward, fa_softmax_backward_row, f16, float, f32, 1)
+FA_SOFTMAX_BACKWARD_RANGE(softmax_backward, fa_softmax_backward_row, f32, float, f32, 0)
+FA_SOFTMAX_BACKWARD_RANGE(softmax_backward, fa_softmax_backward_row, f64, double, f64, 0)
+FA_GUFUNC_LOOPS(softmax_backward, 3, 4)
+
+FA_SOFTMAX_BACKWARD_RANGE(log_softmax_backward, fa_log_softmax_backward_row, f16, float, f32, 1)
+FA_SOFTMAX_BACKWARD_RANGE(log_softmax_backward, fa_log_softmax_backward_row, f32, float, f32, 0)
+FA_SOFTMAX_BACKWARD_RANGE(log_softmax_backward, fa_log_softmax_backward_row, f64, double, f64, 0)
+FA_GUFUNC_LOOPS(log_softmax_backward, 3, 4)
+
+FA_CROSS_ENTROPY_RANGE(f16, uint16_t, f32, 1)
+FA_CROSS_ENTROPY_RANGE(f32, float, f32, 0)
+FA_CROSS_ENTROPY_RANGE(f64, double, f64, 0)
+FA_GUFUNC_LOOPS(softmax_cross_entropy, 2, 3)
+
+FA_CROSS_ENTROPY_BACKWARD_RANGE(f16, uint16_t, f32, 1)
+FA_CROSS_ENTROPY_BACKWARD_RANGE(f32, float, f32, 0)
+FA_CROSS_ENTROPY_BACKWARD_RANGE(f64, double, f64, 0)
+FA_GUFUNC_LOOPS(softmax_cross_entropy_backward, 3, 4)

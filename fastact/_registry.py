@@ -259,7 +259,7 @@ def _channel_weight(func: str, x: Any, weight: Any, dtype: np.dtype | None) -> n
                          f"along axis 1, so weight must have 1 or {channels}")
     if dtype is not None:
         w = w.astype(dtype)
-    return w.reshape((channels,) + (1,) * (ndim - 2)) if w.size > 1 else w.reshape(())
+    return w.reshape(()) if w.size == 1 else w.reshape((channels,) + (1,) * (ndim - 2))
 
 
 def _as_array(a: Any) -> Any:
@@ -288,15 +288,13 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
         # d/dweight sum(grad * prelu(x, weight)) = sum(grad * x where x <= 0),
         # over every axis but 1: exact products in float64, summed pairwise.
         g, xb = np.broadcast_arrays(grad, x)
-        with np.errstate(all="ignore"):
-            contrib = np.multiply(g, xb, dtype=np.float64)
-        contrib[xb > 0] = 0
         shape = np.shape(weight)
-        if np.size(weight) > 1:
-            axes = tuple(k for k in range(contrib.ndim) if k != 1)
-            grad_w = contrib.sum(axis=axes)
-        else:
-            grad_w = contrib.sum()
+        with np.errstate(all="ignore"):  # inf * 0, inf - inf: the IEEE values are the answer
+            contrib = np.where(xb > 0, 0.0, np.multiply(g, xb, dtype=np.float64))
+            if np.size(weight) != 1:
+                grad_w = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1))
+            else:
+                grad_w = contrib.sum()
         grad_w = np.asarray(grad_w).astype(np.asarray(grad_x).dtype).reshape(shape)
         if out_w is not None:
             np.copyto(out_w, grad_w, casting="same_kind")

@@ -315,7 +315,7 @@ def _root_fix(name: str, x: NDArray, value: NDArray) -> NDArray:
     return np.where(np.abs(d) <= w, c0 + d * poly, value)
 
 
-def _mask(x: NDArray, inside: NDArray, where_inside: NDArray, where_outside: NDArray) -> NDArray:
+def _band(x: NDArray, inside: NDArray, where_inside: NDArray, where_outside: NDArray) -> NDArray:
     """inside where where_inside, 0 where where_outside, NaN (x) elsewhere."""
     return np.where(where_inside, inside, np.where(where_outside, 0.0, x))
 
@@ -341,7 +341,7 @@ def relu6_backward(grad: ArrayLike, x: ArrayLike) -> NDArray:
     """grad strictly inside (0, 6), 0 at and beyond the edges (PyTorch's
     hardtanh_backward), NaN for NaN x. Saved tensor: the input x."""
     (grad, x), result, _ = _wide("relu6_backward", grad, x)
-    return _finish(_mask(x, grad, (x > 0) & (x < 6), (x <= 0) | (x >= 6)), result)
+    return _finish(_band(x, grad, (x > 0) & (x < 6), (x <= 0) | (x >= 6)), result)
 
 
 def hardtanh(x: ArrayLike, min_val: ArrayLike = -1.0, max_val: ArrayLike = 1.0) -> NDArray:
@@ -356,7 +356,7 @@ def hardtanh_backward(grad: ArrayLike, x: ArrayLike, min_val: ArrayLike = -1.0,
     """grad strictly inside (min_val, max_val), 0 elsewhere. Saved tensor: the input x."""
     (grad, x), result, prec = _wide("hardtanh_backward", grad, x)
     lo, hi = _param(prec, min_val), _param(prec, max_val)
-    return _finish(_mask(x, grad, (x > lo) & (x < hi), (x <= lo) | (x >= hi)), result)
+    return _finish(_band(x, grad, (x > lo) & (x < hi), (x <= lo) | (x >= hi)), result)
 
 
 # elu, selu, celu ----------------------------------------------------------------
@@ -429,7 +429,7 @@ _GELU_B_LO = -6.175149918155315e-19
 
 
 def _erfc(t: NDArray) -> NDArray:
-    return _ERFC(t).astype(np.float64) if t.size else np.zeros_like(t)
+    return np.asarray(_ERFC(t)).astype(np.float64) if np.size(t) else np.zeros_like(t)
 
 
 def _phi_cdf(x: NDArray) -> NDArray:
@@ -653,7 +653,7 @@ def hardsigmoid(x: ArrayLike) -> NDArray:
 def hardsigmoid_backward(grad: ArrayLike, x: ArrayLike) -> NDArray:
     """grad / 6 strictly inside (-3, 3), 0 elsewhere. Saved tensor: the input x."""
     (grad, x), result, _ = _wide("hardsigmoid_backward", grad, x)
-    return _finish(_mask(x, grad / 6, (x > -3) & (x < 3), (x <= -3) | (x >= 3)), result)
+    return _finish(_band(x, grad / 6, (x > -3) & (x < 3), (x <= -3) | (x >= 3)), result)
 
 
 def hardswish(x: ArrayLike) -> NDArray:
@@ -687,7 +687,7 @@ def _prelu_weight(name: str, x: NDArray, weight: ArrayLike) -> NDArray:
     if w.size not in (1, channels):
         raise ValueError(f"{name}: weight has {w.size} values, x has {channels} channels")
     w = w.astype(np.float64)
-    return w.reshape((channels,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+    return w.reshape(()) if w.size == 1 else w.reshape((channels,) + (1,) * (x.ndim - 2))
 
 
 def prelu(x: ArrayLike, weight: ArrayLike) -> NDArray:
@@ -704,14 +704,14 @@ def prelu_backward(grad: ArrayLike, x: ArrayLike, weight: ArrayLike) -> tuple[ND
     Saved tensor: the input x."""
     (grad, x), result, prec = _wide("prelu_backward", grad, x)
     w = _param(prec, _prelu_weight("prelu_backward", x, weight))
-    with _ieee():
+    with np.errstate(all="ignore"):  # inf * 0, inf - inf: the IEEE values are the answer
         grad_x = np.where(x > 0, grad, np.where(x <= 0, grad * w, x))
         g, xb = np.broadcast_arrays(grad, x)
         contrib = np.where(xb > 0, 0.0, g * xb)
-    if np.size(weight) > 1:
-        gw = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1))
-    else:
-        gw = contrib.sum()
+        if np.size(weight) != 1:
+            gw = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1))
+        else:
+            gw = contrib.sum()
     return _finish(grad_x, result), np.asarray(gw).astype(result).reshape(np.shape(weight))
 
 
@@ -806,7 +806,7 @@ def log_softmax(x: ArrayLike, axis: int = -1, temperature: ArrayLike = 1.0) -> N
     x, result, prec, axis = _rows("log_softmax", x, axis)
     t = _row_param(prec, temperature, x, axis)
     _, hi, lo, cnt, rest = _row_stats(x, axis, t)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):  # (empty rows: log1p(-1))
         log_total = np.log1p((cnt - 1) + rest)
         y = (hi - log_total) + lo
     return _finish(y, result)
@@ -815,7 +815,7 @@ def log_softmax(x: ArrayLike, axis: int = -1, temperature: ArrayLike = 1.0) -> N
 def _row_sum(a: NDArray, axis: int) -> NDArray:
     """A compensated row sum (math.fsum per row for float64 rows)."""
     moved = np.moveaxis(a, axis, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
+    flat = moved.reshape(int(np.prod(moved.shape[:-1])), moved.shape[-1])
     sums = np.array([math.fsum(row) if np.all(np.isfinite(row)) else np.sum(row) for row in flat])
     return np.expand_dims(sums.reshape(moved.shape[:-1]), axis)
 

@@ -573,9 +573,19 @@ FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
 }
 
 /* sigmoid(z) - t, as (1 - t) - sigmoid(-z) for z >= 0 and sigmoid(z) - t for
- * z < 0: exact for hard targets, no rounding of 1 - sigmoid(z). */
+ * z < 0: exact for hard targets, no rounding of 1 - sigmoid(z). With a soft
+ * target sigmoid(z) and t may cancel; float kernels then evaluate in double
+ * (one double exp), so the result is still within an ULP of the exact
+ * value; double kernels are within a few ULP of max(sigmoid(z), |t|). */
 FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
 {
+    if (sizeof(FA_T) == 4) {
+        double zd = (double)z, td = (double)t;
+        double e = fa_vm_exp_f64(-fa_vm_abs_f64(zd));
+        double s = e / (1.0 + e);
+        double d = zd >= 0 ? (1.0 - td) - s : s - td;
+        return (FA_T)((double)g * d);
+    }
     FA_T e = FA_M(exp)(-FA_M(abs)(z));
     FA_T s = e / (FA_C(1) + e);
     FA_T d = z >= 0 ? (FA_C(1) - t) - s : s - t;

@@ -278,7 +278,10 @@ static void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *
     }
 }
 
-/* Backward of log_softmax from its output y: (g - exp(y) sum(g)) / t. ---- */
+/* Backward of log_softmax from its output y: (g - exp(y) sum(g)) / t. The
+ * two terms may cancel: float rows evaluate exp(y) and the rest in double,
+ * so the result is within an ULP; double rows within a few ULP of
+ * (|g| + exp(y) |sum(g)|) / t. ------------------------------------------- */
 static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy,
                                             char *op, fa_intp so, fa_intp n, FA_T t, int half)
 {
@@ -302,7 +305,7 @@ static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const ch
         FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
         if (sizeof(FA_T) == 4) {
             FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (FA_T)(((double)g[i] - (double)FA_M(exp)(y[i]) * gsum) * inv);
+                o[i] = (FA_T)(((double)g[i] - fa_vm_exp_f64((double)y[i]) * gsum) * inv);
         } else {
             FA_IVDEP for (fa_intp i = 0; i < len; i++)
                 o[i] = (g[i] - FA_M(exp)(y[i]) * fsum) / t;

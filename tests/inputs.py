@@ -25,7 +25,10 @@ DIRECTIONS = ("forward", "backward")
 def result_dtype(*dtypes: type | np.dtype) -> np.dtype:
     """The result dtype NumPy's own float ufuncs give (np.exp, np.add)."""
     zeros = [np.zeros(1, dtype) for dtype in dtypes]
-    return (np.exp(zeros[0]) if len(zeros) == 1 else np.hypot(*zeros)).dtype
+    result = np.exp(zeros[0])
+    for other in zeros[1:]:
+        result = np.hypot(result, other)
+    return result.dtype
 
 
 # --------------------------------------------------------------------------
@@ -53,17 +56,52 @@ def special_values(dtype: type | np.dtype) -> NDArray:
     return np.array(values, dtype=dtype)
 
 
+def arg_shape(act: Activation, k: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of forward argument k when x (argument 0) has `shape`: the same
+    for element-wise inputs; x's batch shape (without the last axis) for class
+    labels; one weight per channel (axis 1) for prelu's weight."""
+    name = act.args[k]
+    if name in act.int_args:
+        return shape[:-1]
+    if act.kind == "channelwise" and k == 1:
+        return (shape[1],) if len(shape) >= 2 else (1,)
+    return shape
+
+
+def output_shape(act: Activation, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of the forward's output (and of backward's grad) for x of `shape`."""
+    return shape[:-1] if act.int_args else shape
+
+
 def sample(
     act: Activation, dtype: type | np.dtype, shape: tuple[int, ...], rng: np.random.Generator
 ) -> tuple[NDArray, ...]:
     """Random data inputs of `act`: values from its domain (GRADCHECK) for
-    floats, with a few ±0/±inf/NaN mixed in; small integers or bools otherwise."""
-    return tuple(_draw(low, high, np.dtype(dtype), shape, rng) for low, high in GRADCHECK[act.name].domains)
+    floats, with a few ±0/±inf/NaN mixed in; small integers or bools otherwise.
+    Class labels are intp in [0, n) (n = the last axis of x); prelu's weight
+    has one value per channel and no special values."""
+    args = []
+    for k, (low, high) in enumerate(GRADCHECK[act.name].domains):
+        kshape = arg_shape(act, k, shape)
+        if act.args[k] in act.int_args:
+            n = shape[-1] if shape else 0
+            args.append(rng.integers(0, max(n, 1), size=kshape).astype(np.intp))
+        else:
+            specials = not (act.kind == "channelwise" and k == 1)
+            args.append(_draw(low, high, np.dtype(dtype), kshape, rng, specials=specials))
+    return tuple(args)
 
 
 def sample_grad(dtype: type | np.dtype, shape: tuple[int, ...], rng: np.random.Generator) -> NDArray:
     """A random incoming gradient."""
     return _draw(-2.0, 2.0, np.dtype(dtype), shape, rng, specials=False)
+
+
+def float_positions(act: Activation, direction: str) -> list[int]:
+    """Positions of the arguments of act.forward / act.backward that take part
+    in the result dtype (not the class labels)."""
+    names = act.args if direction == "forward" else ("grad", *act.args)
+    return [k for k, name in enumerate(names) if name not in act.int_args]
 
 
 def _draw(
@@ -172,7 +210,7 @@ def arguments(
     data = sample(act, dtype, shape, rng)
     if direction == "forward":
         return data
-    return backward_args(act, sample_grad(dtype, shape, rng), data, params)
+    return backward_args(act, sample_grad(dtype, output_shape(act, shape), rng), data, params)
 
 
 def reference_of(act: Activation, direction: str) -> Callable[..., Any]:

@@ -49,10 +49,15 @@ def assert_ulp_close(
     *,
     inputs: Mapping[str, ArrayLike] | None = None,
     what: str = "",
+    scale: ArrayLike | None = None,
 ) -> None:
     """Assert same dtype, same shape, NaN in the same places, and values within max_ulp.
 
-    On failure, report the worst element and the inputs that produced it.
+    With `scale` (the magnitude of the terms of a difference that may cancel,
+    e.g. sigmoid(z) - t), an element also passes when it is within max_ulp
+    ULPs *of the scale*: the conditioning of the difference, not an error of
+    the kernel. On failure, report the worst element and the inputs that
+    produced it.
     """
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} != {expected.dtype}"
@@ -60,6 +65,12 @@ def assert_ulp_close(
     if actual.size == 0:
         return
     distance = ulp_distance(actual, expected)
+    if scale is not None:
+        with np.errstate(invalid="ignore", over="ignore"):
+            unit = np.spacing(np.abs(np.broadcast_to(np.asarray(scale), distance.shape)).astype(actual.dtype))
+            error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+            scaled = error / unit.astype(np.float64)
+        distance = np.where(np.isfinite(scaled) & (scaled < distance), scaled, distance)
     worst = np.unravel_index(np.argmax(distance), distance.shape)
     if distance[worst] <= max_ulp:
         return

@@ -239,11 +239,11 @@ def relu_sigmoid_backward(grad: ArrayLike, z: ArrayLike) -> NDArray:
 
 
 def leaky_relu_sigmoid(z: ArrayLike, alpha: ArrayLike = 0.01) -> NDArray:
-    """sigmoid(leaky_relu(z, alpha))."""
-    work, result = _dtypes("leaky_relu_sigmoid", z)
-    z, alpha = _cast(work, z, alpha)
-    s, _ = _sigmoid_and_slope(_leaky(z, alpha))
-    return _finish(s, result)
+    """sigmoid(leaky_relu(z, alpha)), of the exact product alpha * z (in float64,
+    with alpha at the data's precision; float64 data: alpha * z as hi + lo)."""
+    (z,), result, prec = _wide("leaky_relu_sigmoid", z)
+    hi, lo = _leaky_wide(z, _param(prec, alpha))
+    return _finish(_sigmoid_w(hi, lo)[0], result)
 
 
 def leaky_relu_sigmoid_backward(grad: ArrayLike, z: ArrayLike, alpha: ArrayLike = 0.01) -> NDArray:
@@ -251,11 +251,12 @@ def leaky_relu_sigmoid_backward(grad: ArrayLike, z: ArrayLike, alpha: ArrayLike 
 
     Saved tensor: the input z. NaN z gives NaN (through s).
     """
-    work, result = _dtypes("leaky_relu_sigmoid_backward", grad, z)
-    grad, z, alpha = _cast(work, grad, z, alpha)
-    _, slope = _sigmoid_and_slope(_leaky(z, alpha))
+    (grad, z), result, prec = _wide("leaky_relu_sigmoid_backward", grad, z)
+    alpha = _param(prec, alpha)
+    hi, lo = _leaky_wide(z, alpha)
+    s, sn, _ = _sigmoid_w(hi, lo)
     with _ieee():
-        derivative = slope * np.where(z > 0, 1, alpha)
+        derivative = (s * sn) * np.where(z > 0, 1, alpha)
         return _finish(grad * derivative, result)
 
 
@@ -476,6 +477,18 @@ def _sigmoid_w(hi: NDArray, lo: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         e = np.exp(-np.abs(hi))
         e = e * (1 - np.where(hi >= 0, lo, -lo))
     return np.where(hi >= 0, 1.0, e) / (1 + e), np.where(hi >= 0, e, 1.0) / (1 + e), e
+
+
+def _leaky_wide(z: NDArray, alpha: NDArray) -> tuple[NDArray, NDArray]:
+    """leaky_relu(z, alpha) as hi + lo (alpha z exact)."""
+    zs = np.where(np.abs(z) < 1e150, z, 0.0)
+    a = np.broadcast_to(alpha, np.broadcast_shapes(z.shape, alpha.shape)) + 0.0
+    p, pe = _two_prod(a, zs + np.zeros_like(a))
+    with np.errstate(all="ignore"):
+        whole = alpha * z
+    hi = np.where(z > 0, z, np.where(np.abs(z) < 1e150, p, whole))
+    lo = np.where((z > 0) | (np.abs(hi) >= 1e3), 0.0, pe)
+    return hi, lo
 
 
 def _check_approximate(name: str, approximate: str) -> None:
@@ -729,12 +742,15 @@ def bce_with_logits(z: ArrayLike, target: ArrayLike) -> NDArray:
 
 
 def bce_with_logits_backward(grad: ArrayLike, z: ArrayLike, target: ArrayLike) -> NDArray:
-    """grad * (sigmoid(z) - t). Saved tensor: the input z."""
+    """grad * (sigmoid(z) - t), as tanh(z/2)/2 - (t - 1/2) for |z| < 1.
+    Saved tensor: the input z."""
     (grad, z, t), result, _ = _wide("bce_with_logits_backward", grad, z, target)
     e = np.exp(-np.abs(z))
     s = e / (1 + e)
     with _ieee():
-        return _finish(grad * np.where(z >= 0, (1 - t) - s, s - t), result)
+        big = np.where(z >= 0, (1 - t) - s, s - t)
+        small = 0.5 * np.tanh(0.5 * z) - (t - 0.5)  # sigmoid(z) - 1/2 without cancellation
+        return _finish(grad * np.where(np.abs(z) < 1, small, big), result)
 
 
 # Row-wise: softmax, log_softmax, softmax_cross_entropy ----------------------------------

@@ -87,18 +87,6 @@ FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
     return z > 0 ? g * d : (z <= 0 ? FA_C(0) : z);
 }
 
-/* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
-FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
-{
-    return FA_FN(sigmoid)(FA_FN(leaky_relu)(z, alpha));
-}
-
-FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
-{
-    FA_T d = FA_FN(dsigmoid)(FA_FN(leaky_relu)(z, alpha));
-    return g * d * (z > 0 ? FA_C(1) : alpha);
-}
-
 /* ======================================================================
  * Building blocks of the catalogue below
  * ====================================================================== */
@@ -118,6 +106,9 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 #define FA_TAIL FA_PICK(-80.0, -700.0)
 #define FA_SHIFT FA_PICK(37.0, 211.0)
 #define FA_ESHIFT FA_PICK(8.533047630075754e-17, 2.3113425714217192e-92)
+
+/* Largest |a| for which mul_err is exact (Dekker's split does not overflow). */
+#define FA_SPLIT_MAX FA_PICK(1e30, 1e299)
 
 /* x clamped to [-FA_BIG, FA_BIG] (to x >= -FA_BIG); NaN stays NaN. */
 FA_INLINE FA_T FA_FN(clamp_neg)(FA_T x)
@@ -389,6 +380,39 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T *scale)
     return e + e * al;
 }
 
+/* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
+/* u = leaky_relu(z, alpha) as uh + ul: alpha z rounds, and sigmoid of a
+ * large negative u amplifies that rounding |u| times (alpha = 0.01 and
+ * z = -7000 would lose 6 bits); with ul the result is within a few ULP of
+ * sigmoid of the exact alpha z. */
+FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_u)(FA_T z, FA_T alpha, FA_T *ul)
+{
+    FA_T p = z * alpha;
+    int ok = FA_M(abs)(z) <= FA_SPLIT_MAX && FA_M(abs)(p) < FA_BIG;
+    FA_T e = FA_FN(mul_err)(ok ? z : FA_C(0), alpha, ok ? p : FA_C(0));
+    int exact = z > 0 || !ok;
+    *ul = exact ? FA_C(0) : e;
+    return z > 0 ? z : p;
+}
+
+FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
+{
+    FA_T ul, scale;
+    FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e) * scale;
+}
+
+/* sigmoid'(u) (1 if z > 0 else alpha), sigmoid'(u) = e / (1 + e)^2. */
+FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
+{
+    FA_T ul, scale;
+    FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T r = FA_C(1) / (FA_C(1) + e);
+    return g * (e * r * r) * (z > 0 ? FA_C(1) : alpha) * scale;
+}
+
 FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
 {
     FA_T wl, scale;
@@ -458,8 +482,9 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x)
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
-    FA_T e = FA_FN(mul_err)(beta, FA_FN(clamp_big)(x), uh);
-    *ul = FA_M(abs)(uh) < FA_BIG ? e : FA_C(0);
+    int ok = FA_M(abs)(x) <= FA_SPLIT_MAX && FA_M(abs)(uh) < FA_BIG;
+    FA_T e = FA_FN(mul_err)(beta, ok ? x : FA_C(0), ok ? uh : FA_C(0));
+    *ul = ok ? e : FA_C(0);
     return uh;
 }
 
@@ -572,24 +597,28 @@ FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
     return lin + l;
 }
 
-/* sigmoid(z) - t, as (1 - t) - sigmoid(-z) for z >= 0 and sigmoid(z) - t for
- * z < 0: exact for hard targets, no rounding of 1 - sigmoid(z). With a soft
- * target sigmoid(z) and t may cancel; float kernels then evaluate in double
- * (one double exp), so the result is still within an ULP of the exact
- * value; double kernels are within a few ULP of max(sigmoid(z), |t|). */
+/* sigmoid(z) - t: for |z| >= 1 as (1 - t) - sigmoid(-z) (z > 0) or
+ * sigmoid(z) - t (z < 0), exact for hard targets, no rounding of
+ * 1 - sigmoid(z); for |z| < 1 as tanh(z/2)/2 - (t - 1/2), where t - 1/2 is
+ * exact, so that sigmoid(z) -> t = 1/2 keeps its relative accuracy. With a
+ * soft target the two terms may still cancel: float kernels evaluate in
+ * double, so the result is within an ULP of the exact value; double
+ * kernels are within a few ULP of max(sigmoid(z), |t|). */
 FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
 {
     if (sizeof(FA_T) == 4) {
         double zd = (double)z, td = (double)t;
         double e = fa_vm_exp_f64(-fa_vm_abs_f64(zd));
         double s = e / (1.0 + e);
-        double d = zd >= 0 ? (1.0 - td) - s : s - td;
-        return (FA_T)((double)g * d);
+        double big = zd >= 0 ? (1.0 - td) - s : s - td;
+        double small = 0.5 * fa_vm_tanh_f64(0.5 * zd) - (td - 0.5);
+        return (FA_T)((double)g * (fa_vm_abs_f64(zd) < 1.0 ? small : big));
     }
     FA_T e = FA_M(exp)(-FA_M(abs)(z));
     FA_T s = e / (FA_C(1) + e);
-    FA_T d = z >= 0 ? (FA_C(1) - t) - s : s - t;
-    return g * d;
+    FA_T big = z >= 0 ? (FA_C(1) - t) - s : s - t;
+    FA_T small = FA_C(0.5) * FA_M(tanh)(FA_C(0.5) * z) - (t - FA_C(0.5));
+    return g * (FA_M(abs)(z) < 1 ? small : big);
 }
 
 /* Backward of the smooth non-monotone functions: grad times the derivative,

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import fastact.reference as reference
-from fastact._bench import DEFAULT_DTYPES, DEFAULT_SIZES, DIRECTIONS, by_name, make_inputs
+from fastact._bench import DEFAULT_DTYPES, DEFAULT_SIZES, DIRECTIONS, by_name, make_inputs, make_out
 from fastact._registry import ACTIVATIONS
 
 LARGE = 1_000_000  # from here on: fixed, few rounds instead of calibration
@@ -66,7 +66,7 @@ def test_bench(benchmark, case: Case, impl: str) -> None:
     benchmark.group = str(case)
     benchmark.extra_info.update(case._asdict())
     if impl == "fastact":
-        out = np.empty(case.n, case.dtype)
+        out = make_out(act, case.direction, args)  # the result's shape (rows, per-sample losses)
         fn = getattr(act, case.direction)
 
         def call():

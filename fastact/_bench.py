@@ -38,7 +38,26 @@ INPUT_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
     "tanh": ((-4.0, 4.0),),
     "relu_sigmoid": ((-8.0, 8.0),),
     "leaky_relu_sigmoid": ((-8.0, 8.0),),
+    "relu6": ((-2.0, 8.0),),
+    "hardtanh": ((-2.0, 2.0),),
+    "elu": ((-4.0, 4.0),),
+    "selu": ((-4.0, 4.0),),
+    "celu": ((-4.0, 4.0),),
+    "gelu": ((-4.0, 4.0),),
+    "silu": ((-8.0, 8.0),),
+    "mish": ((-8.0, 8.0),),
+    "log_sigmoid": ((-8.0, 8.0),),
+    "softplus": ((-8.0, 8.0),),
+    "softsign": ((-4.0, 4.0),),
+    "hardsigmoid": ((-4.0, 4.0),),
+    "hardswish": ((-4.0, 4.0),),
+    "prelu": ((-4.0, 4.0), (0.0, 0.5)),  # x; the weight (one value)
+    "bce_with_logits": ((-8.0, 8.0), (0.0, 1.0)),
+    "softmax": ((-8.0, 8.0),),
+    "log_softmax": ((-8.0, 8.0),),
+    "softmax_cross_entropy": ((-8.0, 8.0), (0.0, 0.0)),  # logits; labels in [0, row)
 }
+ROW = 1000  # row length of the row-wise functions' inputs (n elements in n / ROW rows)
 
 DIRECTIONS = ("forward", "backward")
 DEFAULT_DTYPES = ("float32", "float64")
@@ -64,14 +83,32 @@ def make_inputs(
     """The positional array arguments of act.forward or act.backward, n elements each.
 
     Backward gets a gradient in [-1, 1) and the saved tensor (the input, or
-    the forward's output when act.saved == "output").
+    the forward's output when act.saved == "output"). Row-wise functions get
+    n elements as rows of ROW; class labels are integers in [0, ROW); prelu
+    has one weight.
     """
-    data = tuple(rng.uniform(low, high, size=n).astype(dtype) for low, high in INPUT_RANGES[act.name])
+    shape = (max(1, n // ROW), min(n, ROW)) if act.rowwise else (n,)
+    data = []
+    for k, (low, high) in enumerate(INPUT_RANGES[act.name]):
+        if act.args[k] in act.int_args:
+            data.append(rng.integers(0, shape[-1], size=shape[:-1]))
+        elif act.kind == "channelwise" and k > 0:
+            data.append(rng.uniform(low, high, size=1).astype(dtype))
+        else:
+            data.append(rng.uniform(low, high, size=shape).astype(dtype))
+    data = tuple(data)
     if direction == "forward":
         return data
-    grad = rng.uniform(-1.0, 1.0, size=n).astype(dtype)
+    grad = rng.uniform(-1.0, 1.0, size=shape[:-1] if act.int_args else shape).astype(dtype)
     saved = act.forward(*data, **act.params) if act.saved == "output" else data[0]
     return (grad, saved, *data[1:])
+
+
+def make_out(act: Activation, direction: str, args: tuple[np.ndarray, ...]) -> Any:
+    """A preallocated out= for act.forward / act.backward(*args): an array of
+    the result's shape, or a tuple of them (prelu_backward)."""
+    result = getattr(act, direction)(*args, **act.params)
+    return tuple(map(np.empty_like, result)) if isinstance(result, tuple) else np.empty_like(result)
 
 
 def median_time(fn: Callable[[], Any], budget: float, min_repeats: int = MIN_REPEATS) -> float:
@@ -146,13 +183,16 @@ def measure(
     `baselines` caches the memory baseline per (inputs, dtype, n) for the run.
     """
     args = make_inputs(act, direction, dtype, n, rng)
-    out = np.empty(n, dtype)
+    out = make_out(act, direction, args)
     fast = getattr(act, direction)
     slow = getattr(reference, act.name if direction == "forward" else f"{act.name}_backward")
     seconds = median_time(lambda: fast(*args, **act.params, out=out), budget)
-    key = (len(args), dtype, n)
+    # the yardstick: the full-size inputs (not labels, weights, per-row grads)
+    main = out[0] if isinstance(out, tuple) else out
+    full = [a for a in args if a.shape == main.shape] or [args[0]]
+    key = (len(full), dtype, n)
     if key not in baselines:
-        baselines[key] = median_time(_memory_baseline(args, out), budget)
+        baselines[key] = median_time(_memory_baseline(full, main), budget)
     reference_seconds = median_time(lambda: slow(*args, **act.params), budget)
     bytes_moved = (len(args) + 1) * n * np.dtype(dtype).itemsize
     return Row(act.name, direction, dtype, n, seconds, baselines[key], reference_seconds, bytes_moved)

@@ -276,12 +276,24 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
         return forward_uf(x, w, out=out, **kwargs)
 
     def backward(grad: Any, x: Any, weight: Any, *, out: Any = None) -> tuple[Any, Any]:
-        x, grad = _as_array(x), _as_array(grad)
-        arrays = isinstance(x, np.ndarray) and isinstance(grad, np.ndarray)
-        dtype = np.result_type(_result_float(x) or x.dtype, _result_float(grad) or grad.dtype) \
-            if arrays else None
+        x = _as_array(x)
+        if type(grad) not in _PY_SCALARS:  # a Python number stays "weak", as in a ufunc
+            grad = _as_array(grad)
+        arrays = isinstance(x, np.ndarray) and (isinstance(grad, np.ndarray) or type(grad) in _PY_SCALARS)
+        dtype = None
+        if arrays:
+            fx = _result_float(x)
+            fg = _result_float(grad) if isinstance(grad, np.ndarray) else grad
+            if fx is not None and fg is not None:
+                dtype = np.result_type(fx, fg)
         w = _channel_weight(name + "_backward", x, weight, dtype)
-        out_x, out_w = (None, None) if out is None else out
+        if out is None:
+            out_x = out_w = None
+        elif isinstance(out, tuple) and len(out) == 2:
+            out_x, out_w = out
+        else:
+            raise TypeError(f"{name}_backward: out must be a tuple (out for grad_x, out for "
+                            f"grad_weight), either may be None; got {type(out).__name__}")
         grad_x = backward_uf(grad, x, w, out=out_x)
         if not arrays:
             return grad_x, None

@@ -26,7 +26,9 @@ oracle of the accuracy sweeps. Parameters are first rounded to the data's
 precision (float32 for float16/float32 data), since that is the value the
 kernels use. For float64 data the few places where float64 itself is not
 enough (an exp of a rounded argument, a derivative near its root) use
-double-word arithmetic or the near-root polynomials of tools/root_polys.py.
+double-word arithmetic or the near-root polynomials of tools/root_polys.py;
+float64 results in the subnormal range are not exact here (x * exp(x) with
+exp(x) already subnormal), while the kernels' are.
 
 Numerical conventions (DESIGN.md section 4): NaN in -> NaN out, and a NaN
 saved tensor gives a NaN gradient; relu'(0) = 0 and leaky_relu'(0) = alpha
@@ -526,7 +528,7 @@ def gelu_backward(grad: ArrayLike, x: ArrayLike, approximate: str = "none") -> N
         else:
             hi, lo = _gelu_w(x)
             s, sn, _ = _sigmoid_w(hi, lo)
-            xs = np.where(np.isfinite(x), x, 0.0)
+            xs = np.clip(np.where(np.isfinite(x), x, 0.0), -1e3, 1e3)  # beyond: s (1 - s) = 0
             d = s + xs * (s * sn) * (_GELU_A + 3 * _GELU_B * xs * xs)
             d = np.where(np.isfinite(x), d, np.where(x > 0, 1.0, 0.0))
             d = _root_fix("gelu_tanh", x, np.where(np.isnan(x), x, d))

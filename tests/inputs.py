@@ -97,6 +97,21 @@ def sample_grad(dtype: type | np.dtype, shape: tuple[int, ...], rng: np.random.G
     return _draw(-2.0, 2.0, np.dtype(dtype), shape, rng, specials=False)
 
 
+def simple_args(act: Activation, x: Any) -> tuple:
+    """Forward arguments with x as the first: class labels 0 (of x's batch
+    shape), prelu's weight 0.25 (one value), bce's target 0.5 (x's shape)."""
+    shape = np.shape(x)
+    args = [x]
+    for k, name in enumerate(act.args[1:], start=1):
+        if name in act.int_args:
+            args.append(np.zeros(shape[:-1], np.intp))
+        elif act.kind == "channelwise":
+            args.append(np.array([0.25], np.asarray(x).dtype if np.asarray(x).dtype.kind == "f" else np.float64))
+        else:
+            args.append(np.full(shape, 0.5, np.asarray(x).dtype) if shape else 0.5)
+    return tuple(args)
+
+
 def float_positions(act: Activation, direction: str) -> list[int]:
     """Positions of the arguments of act.forward / act.backward that take part
     in the result dtype (not the class labels)."""

@@ -94,8 +94,10 @@ def _cast(work: np.dtype, *args: ArrayLike) -> list[NDArray]:
 
 
 def _finish(y: ArrayLike, result: np.dtype) -> NDArray:
-    """Round once to the result dtype; 0-d results become scalars, as ufuncs do."""
-    return np.asarray(y).astype(result, copy=False)[()]
+    """Round once to the result dtype; 0-d results become scalars, as ufuncs do.
+    (Beyond the dtype's range the result is +-inf: the IEEE answer, no warning.)"""
+    with np.errstate(over="ignore"):
+        return np.asarray(y).astype(result, copy=False)[()]
 
 
 def _ieee() -> np.errstate:
@@ -230,10 +232,10 @@ def relu_sigmoid(z: ArrayLike) -> NDArray:
 def relu_sigmoid_backward(grad: ArrayLike, z: ArrayLike) -> NDArray:
     """grad * s*(1-s) with s = sigmoid(z) for z > 0; 0 for z <= 0; NaN for NaN z.
 
-    Saved tensor: the input z.
+    Saved tensor: the input z. (In float64, rounded once: s*(1-s) is tiny
+    for large z, and grad * s*(1-s) must not lose it.)
     """
-    work, result = _dtypes("relu_sigmoid_backward", grad, z)
-    grad, z = _cast(work, grad, z)
+    (grad, z), result, _ = _wide("relu_sigmoid_backward", grad, z)
     _, slope = _sigmoid_and_slope(np.maximum(z, 0))
     with _ieee():
         inside = grad * slope

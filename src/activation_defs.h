@@ -12,83 +12,8 @@
  * kink is the one of PyTorch's `x > 0` test. Comparisons and selects rather
  * than branches or fmin/fmax, so that GCC vectorises every loop. */
 
-/* Shared pieces --------------------------------------------------------- */
-
-/* sigmoid'(x) = sigmoid(x) * sigmoid(-x) = e / (1 + e)^2 with e = exp(-|x|):
- * symmetric, so one exp of a non-positive number, and no cancellation. */
-FA_INLINE FA_T FA_FN(dsigmoid)(FA_T x)
-{
-    FA_T e = FA_M(exp)(-FA_M(abs)(x));
-    FA_T r = FA_C(1) / (FA_C(1) + e);
-    return e * r * r;
-}
-
-/* x for x > 0, 0 for x <= 0, NaN for NaN (max(x, 0) that propagates NaN). */
-FA_INLINE FA_T FA_FN(relu_nan)(FA_T x)
-{
-    return x > 0 ? x : (x <= 0 ? FA_C(0) : x);
-}
-
-/* relu ------------------------------------------------------------------ */
-FA_INLINE FA_T FA_FN(relu)(FA_T x) { return FA_FN(relu_nan)(x); }
-
-FA_INLINE FA_T FA_FN(relu_grad)(FA_T g, FA_T x)
-{
-    return x > 0 ? g : (x <= 0 ? FA_C(0) : x);
-}
-
-/* leaky_relu ------------------------------------------------------------ */
-FA_INLINE FA_T FA_FN(leaky_relu)(FA_T x, FA_T alpha)
-{
-    return x > 0 ? x : x * alpha;
-}
-
-FA_INLINE FA_T FA_FN(leaky_relu_grad)(FA_T g, FA_T x, FA_T alpha)
-{
-    return x > 0 ? g : (x <= 0 ? g * alpha : x);
-}
-
-/* sigmoid --------------------------------------------------------------- */
-/* Branch on the sign through the numerator: with e = exp(-|x|) <= 1,
- * sigmoid(x) = (x >= 0 ? 1 : e) / (1 + e). exp never overflows, one
- * division, and for x -> -inf the result is e (subnormal when it should be). */
-FA_INLINE FA_T FA_FN(sigmoid)(FA_T x)
-{
-    FA_T e = FA_M(exp)(-FA_M(abs)(x));
-    return (x >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
-}
-
-/* From the output y: sigmoid' = y * (1 - y); 1 - y is exact for y >= 1/2. */
-FA_INLINE FA_T FA_FN(sigmoid_grad)(FA_T g, FA_T y)
-{
-    return g * (y * (FA_C(1) - y));
-}
-
-/* tanh ------------------------------------------------------------------ */
-FA_INLINE FA_T FA_FN(tanh)(FA_T x) { return FA_M(tanh)(x); }
-
-/* From the output y: tanh' = 1 - y^2, evaluated as (1 - y)(1 + y) so that
- * it keeps its relative accuracy as |y| -> 1. */
-FA_INLINE FA_T FA_FN(tanh_grad)(FA_T g, FA_T y)
-{
-    return g * ((FA_C(1) - y) * (FA_C(1) + y));
-}
-
-/* relu_sigmoid: sigmoid(max(z, 0)), fused ------------------------------- */
-FA_INLINE FA_T FA_FN(relu_sigmoid)(FA_T z)
-{
-    FA_T x = FA_FN(relu_nan)(z);
-    return FA_C(1) / (FA_C(1) + FA_M(exp)(-x));
-}
-
-FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
-{
-    FA_T d = FA_FN(dsigmoid)(z);
-    return z > 0 ? g * d : (z <= 0 ? FA_C(0) : z);
-}
-
 /* ======================================================================
- * Building blocks of the catalogue below
+ * Building blocks
  * ====================================================================== */
 
 /* Limits per precision.
@@ -155,6 +80,25 @@ FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
     return FA_M(exp)(shifted ? a + FA_SHIFT : a);
 }
 
+/* exp(a) as e * *scale, shifted as in FA_TAIL for a < FA_TAIL: a derivative
+ * that is a tiny exp is then multiplied by grad before it is scaled, so
+ * that grad * f'(x) is right even when f'(x) alone would be subnormal (a
+ * large grad, or a result that is normal when f'(x) is not). */
+FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale)
+{
+    int shifted = a < FA_TAIL;
+    *scale = shifted ? FA_ESHIFT : FA_C(1);
+    return FA_M(exp)(shifted ? a + FA_SHIFT : a);
+}
+
+/* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric), as value * *scale. */
+FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *scale)
+{
+    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale);
+    FA_T r = FA_C(1) / (FA_C(1) + e);
+    return e * r * r;
+}
+
 /* clamp for piecewise-linear functions: lo if x < lo, hi if x > hi, else x
  * (NaN stays NaN). */
 FA_INLINE FA_T FA_FN(clamp)(FA_T x, FA_T lo, FA_T hi)
@@ -162,6 +106,72 @@ FA_INLINE FA_T FA_FN(clamp)(FA_T x, FA_T lo, FA_T hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* Shared pieces --------------------------------------------------------- */
+
+/* x for x > 0, 0 for x <= 0, NaN for NaN (max(x, 0) that propagates NaN). */
+FA_INLINE FA_T FA_FN(relu_nan)(FA_T x)
+{
+    return x > 0 ? x : (x <= 0 ? FA_C(0) : x);
+}
+
+/* relu ------------------------------------------------------------------ */
+FA_INLINE FA_T FA_FN(relu)(FA_T x) { return FA_FN(relu_nan)(x); }
+
+FA_INLINE FA_T FA_FN(relu_grad)(FA_T g, FA_T x)
+{
+    return x > 0 ? g : (x <= 0 ? FA_C(0) : x);
+}
+
+/* leaky_relu ------------------------------------------------------------ */
+FA_INLINE FA_T FA_FN(leaky_relu)(FA_T x, FA_T alpha)
+{
+    return x > 0 ? x : x * alpha;
+}
+
+FA_INLINE FA_T FA_FN(leaky_relu_grad)(FA_T g, FA_T x, FA_T alpha)
+{
+    return x > 0 ? g : (x <= 0 ? g * alpha : x);
+}
+
+/* sigmoid --------------------------------------------------------------- */
+/* Branch on the sign through the numerator: with e = exp(-|x|) <= 1,
+ * sigmoid(x) = (x >= 0 ? 1 : e) / (1 + e). exp never overflows, one
+ * division, and for x -> -inf the result is e (subnormal when it should be). */
+FA_INLINE FA_T FA_FN(sigmoid)(FA_T x)
+{
+    FA_T e = FA_M(exp)(-FA_M(abs)(x));
+    return (x >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
+}
+
+/* From the output y: sigmoid' = y * (1 - y); 1 - y is exact for y >= 1/2. */
+FA_INLINE FA_T FA_FN(sigmoid_grad)(FA_T g, FA_T y)
+{
+    return g * (y * (FA_C(1) - y));
+}
+
+/* tanh ------------------------------------------------------------------ */
+FA_INLINE FA_T FA_FN(tanh)(FA_T x) { return FA_M(tanh)(x); }
+
+/* From the output y: tanh' = 1 - y^2, evaluated as (1 - y)(1 + y) so that
+ * it keeps its relative accuracy as |y| -> 1. */
+FA_INLINE FA_T FA_FN(tanh_grad)(FA_T g, FA_T y)
+{
+    return g * ((FA_C(1) - y) * (FA_C(1) + y));
+}
+
+/* relu_sigmoid: sigmoid(max(z, 0)), fused ------------------------------- */
+FA_INLINE FA_T FA_FN(relu_sigmoid)(FA_T z)
+{
+    FA_T x = FA_FN(relu_nan)(z);
+    return FA_C(1) / (FA_C(1) + FA_M(exp)(-x));
+}
+
+FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
+{
+    FA_T scale;
+    FA_T d = FA_FN(dsigmoid_scaled)(z, &scale);
+    return z > 0 ? (g * d) * scale : (z <= 0 ? FA_C(0) : z);
+}
 /* relu6 ----------------------------------------------------------------- */
 /* min(max(x, 0), 6) = hardtanh(x, 0, 6); relu6(-0.0) = +0.0 as relu. */
 FA_INLINE FA_T FA_FN(relu6)(FA_T x)
@@ -197,7 +207,9 @@ FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
 /* elu'(x) = alpha * exp(x) for x <= 0 (elu'(0) = alpha, PyTorch's x > 0). */
 FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
-    return x > 0 ? g : (x <= 0 ? g * (alpha * FA_M(exp)(x)) : x);
+    FA_T scale;
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
+    return x > 0 ? g : (x <= 0 ? ((g * e) * alpha) * scale : x);
 }
 
 /* selu ------------------------------------------------------------------ */
@@ -212,7 +224,9 @@ FA_INLINE FA_T FA_FN(selu)(FA_T x)
 
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
-    return x > 0 ? g * FA_SELU_SCALE : (x <= 0 ? g * (FA_SELU_SCALE_ALPHA * FA_M(exp)(x)) : x);
+    FA_T scale;
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
+    return x > 0 ? g * FA_SELU_SCALE : (x <= 0 ? ((g * e) * FA_SELU_SCALE_ALPHA) * scale : x);
 }
 #undef FA_SELU_SCALE
 #undef FA_SELU_SCALE_ALPHA
@@ -227,7 +241,9 @@ FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
 
 FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
-    return x > 0 ? g : (x <= 0 ? g * FA_M(exp)(x / alpha) : x);
+    FA_T scale;
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x / alpha : FA_C(0), &scale);
+    return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
 }
 
 /* silu ------------------------------------------------------------------ */
@@ -248,14 +264,13 @@ FA_INLINE FA_T FA_FN(silu)(FA_T x)
  *   x >= 0:  (1 + e + x e) / (1 + e)^2
  *   x <  0:  e (1 + x + e) / (1 + e)^2      (1 + x is exact near the root)
  * The root at x = -1.2785 cancels in 1 + x + e: see FA_FN(silu_grad). */
-FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x)
+FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *scale)
 {
-    FA_T scale;
-    FA_T e = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T e = FA_FN(exp_neg_abs)(x, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T ope = FA_C(1) + e;
     FA_T num = x >= 0 ? ope + xm * e : e * ((FA_C(1) + xm) + e);
-    return num / (ope * ope) * scale;
+    return num / (ope * ope);
 }
 
 /* gelu (erf) ------------------------------------------------------------ */
@@ -328,15 +343,20 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
     return x < FA_GELU_TAIL ? tail : main;
 }
 
-/* gelu'(x) = Phi(x) + x phi(x). In the tail both terms are scaled as in the
- * forward; the root at x = -0.7518 (the two terms cancel) is handled in
- * FA_FN(gelu_grad). */
-FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x)
+/* gelu'(x) = Phi(x) + x phi(x), as value * *scale. In the tail
+ * (x < FA_GELU_TAIL) Phi(x) = phi(x) Q(1/x^2) / |x| as in the forward, so
+ * gelu' = phi (x - Q / x), all scaled. The root at x = -0.7518 (the two
+ * terms cancel) is handled in FA_FN(gelu_grad). */
+FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *scale)
 {
-    FA_T scale;
-    FA_T e = FA_FN(phi_scaled)(x, &scale);
-    FA_T xphi = (FA_FN(clamp_big)(x) * e) * scale;
-    return FA_C(0.5) * FA_FN(erfc_gelu)(x) + xphi;
+    FA_T sphi;
+    FA_T e = FA_FN(phi_scaled)(x, &sphi);
+    FA_T xc = FA_FN(clamp_big)(x);
+    FA_T main = FA_C(0.5) * FA_FN(erfc_gelu)(x) + (xc * e) * sphi;
+    FA_T tail = e * (xc - FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc)) / xc);
+    int in_tail = x < FA_GELU_TAIL;
+    *scale = in_tail ? sphi : FA_C(1);
+    return in_tail ? tail : main;
 }
 
 /* gelu (tanh approximation) --------------------------------------------- */
@@ -369,12 +389,13 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
 }
 
 /* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted
- * for wh < FA_TAIL (negative side only). */
-FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T *scale)
+ * for wh < FA_TAIL (negative side only), or for |wh| > -FA_TAIL with
+ * both_sides (for sigmoid', symmetric). */
+FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale)
 {
     FA_T a = -FA_M(abs)(wh);
     FA_T al = wh >= 0 ? -wl : wl;
-    int shifted = wh < FA_TAIL;
+    int shifted = both_sides ? a < FA_TAIL : wh < FA_TAIL;
     *scale = shifted ? FA_ESHIFT : FA_C(1);
     FA_T e = FA_M(exp)(shifted ? a + FA_SHIFT : a);
     return e + e * al;
@@ -399,7 +420,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
     return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e) * scale;
 }
 
@@ -408,32 +429,31 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 1, &scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
-    return g * (e * r * r) * (z > 0 ? FA_C(1) : alpha) * scale;
+    return ((g * (e * r * r)) * (z > 0 ? FA_C(1) : alpha)) * scale;
 }
-
 FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
 {
     FA_T wl, scale;
     FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, 0, &scale);
     FA_T num = wh >= 0 ? x : FA_FN(clamp_big)(x) * e;
     return num / (FA_C(1) + e) * scale;
 }
 
 /* d/dx x s(w) = s + x s (1 - s) w', w' = A + 3 B x^2, s = sigmoid(w):
  *   w >= 0: (1 + e + x w' e) / (1 + e)^2,  w < 0: e (1 + e + x w') / (1 + e)^2 */
-FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x)
+FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *scale)
 {
-    FA_T wl, scale;
+    FA_T wl;
     FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, 0, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T xw = xm * (FA_C(1.5957691216057308) + FA_C(0.21406444881780074) * (xm * xm));
     FA_T ope = FA_C(1) + e;
     FA_T num = wh >= 0 ? ope + xw * e : e * ((FA_C(1) + xw) + e);
-    return num / (ope * ope) * scale;
+    return num / (ope * ope);
 }
 
 /* mish ------------------------------------------------------------------ */
@@ -458,10 +478,9 @@ FA_INLINE FA_T FA_FN(mish)(FA_T x)
  *   x >= 0: b = a + 2w^2:  T = a b,  Q = 4 w^2 (1 + w),  D = b^2
  *   x <  0: P = n + 2:     T = n P (1 + w),  Q = 4 (n + 1) w,  D = P^2 (1 + w)
  * The root at x = -1.1924 is handled in FA_FN(mish_grad). */
-FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x)
+FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
 {
-    FA_T scale;
-    FA_T w = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T w = FA_FN(exp_neg_abs)(x, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T opw = FA_C(1) + w;
     FA_T n = w * (w + FA_C(2)), P = n + FA_C(2);
@@ -469,7 +488,7 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x)
     FA_T T = x >= 0 ? a * b : n * P * opw;
     FA_T Q = x >= 0 ? FA_C(4) * (w * w) * opw : FA_C(4) * (n + FA_C(1)) * w;
     FA_T D = x >= 0 ? b * b : P * P * opw;
-    return (T + xm * Q) / D * scale;
+    return (T + xm * Q) / D;
 }
 
 /* softplus -------------------------------------------------------------- */
@@ -492,7 +511,7 @@ FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
     FA_T l = FA_M(log1p)(e);
     FA_T sp = uh > 0 ? uh + (ul + l) : l;
     FA_T y = sp / beta * scale;
@@ -504,7 +523,7 @@ FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
     FA_T s = (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
     return uh > threshold ? g : g * s * scale;
 }
@@ -520,8 +539,10 @@ FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 /* log_sigmoid'(x) = sigmoid(-x) = (x >= 0 ? e : 1) / (1 + e). */
 FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
 {
-    FA_T e = FA_M(exp)(-FA_M(abs)(x));
-    return g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e));
+    int shifted = x > -FA_TAIL; /* e tiny and in the numerator: scale it */
+    FA_T e = FA_M(exp)(shifted ? FA_SHIFT - x : -FA_M(abs)(x));
+    FA_T scale = shifted ? FA_ESHIFT : FA_C(1);
+    return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
 }
 
 /* softsign -------------------------------------------------------------- */
@@ -625,10 +646,23 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
  * which near its one real root is the difference of two nearly equal terms;
  * there (|x - root| <= 0.25 ... 0.75) it is a fitted polynomial in x - root
  * instead (root_polys.h, tools/root_polys.py), accurate to the last bits. */
-FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x) { return g * FA_ROOT(silu)(x, FA_FN(silu_deriv)(x)); }
-FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x) { return g * FA_ROOT(gelu)(x, FA_FN(gelu_deriv)(x)); }
+FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
+{
+    FA_T scale, d = FA_FN(silu_deriv)(x, &scale);
+    return (g * FA_ROOT(silu)(x, d)) * scale;
+}
+FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
+{
+    FA_T scale, d = FA_FN(gelu_deriv)(x, &scale);
+    return (g * FA_ROOT(gelu)(x, d)) * scale;
+}
 FA_INLINE FA_T FA_FN(gelu_tanh_grad)(FA_T g, FA_T x)
 {
-    return g * FA_ROOT(gelu_tanh)(x, FA_FN(gelu_tanh_deriv)(x));
+    FA_T scale, d = FA_FN(gelu_tanh_deriv)(x, &scale);
+    return (g * FA_ROOT(gelu_tanh)(x, d)) * scale;
 }
-FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x) { return g * FA_ROOT(mish)(x, FA_FN(mish_deriv)(x)); }
+FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x)
+{
+    FA_T scale, d = FA_FN(mish_deriv)(x, &scale);
+    return (g * FA_ROOT(mish)(x, d)) * scale;
+}

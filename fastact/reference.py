@@ -368,6 +368,7 @@ def hardtanh_backward(grad: ArrayLike, x: ArrayLike, min_val: ArrayLike = -1.0,
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALE_ALPHA = 1.7580993408473768599402175208123  # the product, rounded once
 
 
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> NDArray:
@@ -391,7 +392,7 @@ def selu(x: ArrayLike) -> NDArray:
     """scale * (x for x > 0, alpha * expm1(x) otherwise), PyTorch's constants."""
     (x,), result, _ = _wide("selu", x)
     with _ieee():
-        neg = (_SELU_SCALE * _SELU_ALPHA) * np.expm1(np.minimum(x, 0))
+        neg = _SELU_SCALE_ALPHA * np.expm1(np.minimum(x, 0))
         return _finish(np.where(x > 0, _SELU_SCALE * x, neg), result)
 
 
@@ -400,7 +401,7 @@ def selu_backward(grad: ArrayLike, x: ArrayLike) -> NDArray:
     (grad, x), result, _ = _wide("selu_backward", grad, x)
     with _ieee():
         pos = grad * _SELU_SCALE
-        neg = grad * ((_SELU_SCALE * _SELU_ALPHA) * np.exp(np.minimum(x, 0)))
+        neg = grad * (_SELU_SCALE_ALPHA * np.exp(np.minimum(x, 0)))
     return _finish(np.where(x > 0, pos, np.where(x <= 0, neg, x)), result)
 
 

@@ -833,12 +833,20 @@ def log_softmax(x: ArrayLike, axis: int = -1, temperature: ArrayLike = 1.0) -> N
     return _finish(y, result)
 
 
-def _row_sum(a: NDArray, axis: int) -> NDArray:
-    """A compensated row sum (math.fsum per row for float64 rows)."""
+def _row_sum(a: NDArray, axis: int) -> tuple[NDArray, NDArray]:
+    """The exact row sums as hi + lo (math.fsum per row; lo is what hi,
+    the correctly rounded sum, leaves out)."""
     moved = np.moveaxis(a, axis, -1)
     flat = moved.reshape(int(np.prod(moved.shape[:-1])), moved.shape[-1])
-    sums = np.array([math.fsum(row) if np.all(np.isfinite(row)) else np.sum(row) for row in flat])
-    return np.expand_dims(sums.reshape(moved.shape[:-1]), axis)
+    hi, lo = np.zeros(flat.shape[0]), np.zeros(flat.shape[0])
+    for k, row in enumerate(flat):
+        if np.all(np.isfinite(row)):
+            hi[k] = math.fsum(row)
+            lo[k] = math.fsum([*row, -hi[k]])
+        else:
+            hi[k] = np.sum(row)
+    shape = moved.shape[:-1]
+    return np.expand_dims(hi.reshape(shape), axis), np.expand_dims(lo.reshape(shape), axis)
 
 
 def softmax_backward(grad: ArrayLike, y: ArrayLike, axis: int = -1,
@@ -853,8 +861,8 @@ def softmax_backward(grad: ArrayLike, y: ArrayLike, axis: int = -1,
     t = _row_param(prec, temperature, y, axis)
     with _ieee():
         p, pe = _two_prod(grad, y)
-        dot = _row_sum(p, axis) + _row_sum(pe, axis)
-        return _finish(((grad - dot) * y) / t, result)
+        dot, dot_lo = _row_sum(np.concatenate([p, pe], axis=axis), axis)
+        return _finish((((grad - dot) - dot_lo) * y) / t, result)
 
 
 def log_softmax_backward(grad: ArrayLike, y: ArrayLike, axis: int = -1,
@@ -867,8 +875,10 @@ def log_softmax_backward(grad: ArrayLike, y: ArrayLike, axis: int = -1,
         raise ValueError("log_softmax_backward: needs at least one dimension")
     axis = operator.index(axis) % y.ndim
     t = _row_param(prec, temperature, y, axis)
+    total, total_lo = _row_sum(grad, axis)
     with _ieee():
-        return _finish((grad - _exp(y) * _row_sum(grad, axis)) / t, result)
+        e = _exp(y)
+        return _finish(((grad - e * total) - e * total_lo) / t, result)
 
 
 def _labels(name: str, z: NDArray, labels: ArrayLike, axis: int) -> NDArray:

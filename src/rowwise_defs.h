@@ -104,8 +104,24 @@ FA_INLINE FA_T FA_FN(exp2w)(FA_T hi, FA_T lo)
     return e + e * lo;
 }
 
-/* Compensated lane accumulators: float rows sum in double; double rows keep
- * a Kahan-Babuska correction per lane. */
+/* exp(hi + lo) as a double. Float rows: the float exp shifted by 37 below
+ * -80, where exp alone would lose bits as a subnormal, and scaled back in
+ * double (the sums and quotients of float rows are in double). */
+FA_INLINE double FA_FN(exp2w_d)(FA_T hi, FA_T lo)
+{
+    if (sizeof(FA_T) == 4) {
+        int shifted = hi < (FA_T)-80;
+        double e = (double)FA_M(exp)(shifted ? hi + (FA_T)37 : hi) * (1.0 + (double)lo);
+        return shifted ? e * 8.533047625744066e-17 : e; /* exp(-37) */
+    }
+    return (double)FA_FN(exp2w)(hi, lo);
+}
+
+/* Compensated lane accumulators, in double for both precisions: a
+ * Kahan-Babuska correction per lane (float rows: products are exact in
+ * double; double rows: the exact low part of each product is added too).
+ * Sums such as g - sum(g y) cancel when one y is 1 and the others tiny:
+ * the compensation keeps them exact to the last bit of the result. */
 typedef struct {
     double s[FA_LANES], c[FA_LANES];
 } FA_FN(acc);
@@ -118,13 +134,9 @@ FA_INLINE void FA_FN(acc_init)(FA_FN(acc) *a)
 /* Add v (and, for double rows, its exact low part vl) to lane j. */
 FA_INLINE void FA_FN(acc_add)(FA_FN(acc) *a, int j, double v, double vl)
 {
-    if (sizeof(FA_T) == 4) {
-        a->s[j] += v;
-    } else {
-        double t = a->s[j] + v;
-        a->c[j] += fa_add_err_f64(a->s[j], v, t) + vl;
-        a->s[j] = t;
-    }
+    double t = a->s[j] + v;
+    a->c[j] += fa_add_err_f64(a->s[j], v, t) + vl;
+    a->s[j] = t;
 }
 
 /* The total, as hi + *lo. */
@@ -173,10 +185,10 @@ static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n
 #define FA_STATS_STEP(j, xi)                                        \
     do {                                                            \
         FA_T lo_, hi_ = FA_FN(row_arg)(xi, st.m, t, st.inv, &lo_);  \
-        FA_T e_ = FA_FN(exp2w)(hi_, lo_);                           \
+        double e_ = FA_FN(exp2w_d)(hi_, lo_);                       \
         int top_ = (xi) == st.m;                                    \
         cnt[j] += top_ ? 1.0 : 0.0;                                 \
-        FA_FN(acc_add)(&acc, j, (double)(top_ ? hi_ : e_), 0.0);    \
+        FA_FN(acc_add)(&acc, j, top_ ? (double)hi_ : e_, 0.0);      \
     } while (0)
         for (; i + FA_LANES <= len; i += FA_LANES)
             for (int j = 0; j < FA_LANES; j++) FA_STATS_STEP(j, x[i + j]);
@@ -226,8 +238,8 @@ static void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy,
         } else {
             FA_IVDEP for (fa_intp i = 0; i < len; i++) {
                 FA_T lo, hi = FA_FN(row_arg)(x[i], st.m, t, st.inv, &lo);
-                FA_T e = FA_FN(exp2w)(hi, lo);
-                y[i] = sizeof(FA_T) == 4 ? (FA_T)((double)e * inv_total) : e / ftotal;
+                y[i] = sizeof(FA_T) == 4 ? (FA_T)(FA_FN(exp2w_d)(hi, lo) * inv_total)
+                                         : FA_FN(exp2w)(hi, lo) / ftotal;
             }
         }
         FA_FN(row_flush)(yp, sy, k, len, half, y, obuf);
@@ -261,7 +273,7 @@ static void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *
     }
     double dlo, dot = FA_FN(acc_total)(&acc, &dlo);
     double inv = 1.0 / (double)t;
-    FA_T fdot = (FA_T)dot;
+    FA_T fdot = (FA_T)dot, fdlo = (FA_T)dlo;
     for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
         fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
         const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
@@ -269,10 +281,10 @@ static void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *
         FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
         if (sizeof(FA_T) == 4) {
             FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (FA_T)((((double)g[i] - dot) * (double)y[i]) * inv);
+                o[i] = (FA_T)(((((double)g[i] - dot) - dlo) * (double)y[i]) * inv);
         } else {
             FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = ((g[i] - fdot) * y[i]) / t;
+                o[i] = (((g[i] - fdot) - fdlo) * y[i]) / t;
         }
         FA_FN(row_flush)(op, so, k, len, half, o, obuf);
     }
@@ -297,18 +309,22 @@ static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const ch
     }
     double glo, gsum = FA_FN(acc_total)(&acc, &glo);
     double inv = 1.0 / (double)t;
-    FA_T fsum = (FA_T)gsum;
+    FA_T fsum = (FA_T)gsum, fslo = (FA_T)glo;
     for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
         fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
         const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
         const FA_T *y = FA_FN(row_in)(yp, sy, k, len, half, ybuf);
         FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
         if (sizeof(FA_T) == 4) {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (FA_T)(((double)g[i] - fa_vm_exp_f64((double)y[i]) * gsum) * inv);
+            FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+                double e = fa_vm_exp_f64((double)y[i]);
+                o[i] = (FA_T)((((double)g[i] - e * gsum) - e * glo) * inv);
+            }
         } else {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (g[i] - FA_M(exp)(y[i]) * fsum) / t;
+            FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+                FA_T e = FA_M(exp)(y[i]);
+                o[i] = ((g[i] - e * fsum) - e * fslo) / t;
+            }
         }
         FA_FN(row_flush)(op, so, k, len, half, o, obuf);
     }
@@ -350,8 +366,8 @@ static void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz
         FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
         FA_IVDEP for (fa_intp i = 0; i < len; i++) {
             FA_T lo, hi = FA_FN(row_arg)(x[i], st.m, FA_C(1), 1.0, &lo);
-            FA_T e = FA_FN(exp2w)(hi, lo);
-            o[i] = sizeof(FA_T) == 4 ? (FA_T)(gd * ((double)e * inv_total)) : g * (e / ftotal);
+            o[i] = sizeof(FA_T) == 4 ? (FA_T)(gd * (FA_FN(exp2w_d)(hi, lo) * inv_total))
+                                     : g * (FA_FN(exp2w)(hi, lo) / ftotal);
         }
         if (!bad && label >= k && label < k + len) {
             FA_T zl = x[label - k];
@@ -360,7 +376,7 @@ static void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz
                 v = -((st.cnt - 1.0) + st.sum) / total;
             } else {
                 FA_T lo, hi = FA_FN(row_arg)(zl, st.m, FA_C(1), 1.0, &lo);
-                v = (double)FA_FN(exp2w)(hi, lo) / total - 1.0;
+                v = FA_FN(exp2w_d)(hi, lo) / total - 1.0;
             }
             /* NaN in the row (S' NaN) stays NaN. */
             o[label - k] = (FA_T)(gd * (st.sum == st.sum ? v : (double)NAN));

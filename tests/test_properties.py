@@ -86,3 +86,77 @@ def test_leaky_relu_sigmoid_is_sigmoid_of_leaky_relu(dtype) -> None:
         assert ulp_distance(fused, composed).max() <= 1
 
     check()
+
+
+@pytest.mark.parametrize("approximate", ("none", "tanh"))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gelu_odd_part_is_x(dtype, approximate) -> None:
+    """gelu(x) - gelu(-x) = x (Phi(x) + Phi(-x) = 1; sigmoid(w) + sigmoid(-w) = 1),
+    within a few ULP of the larger of the two terms."""
+
+    @given(finite_arrays(dtype, min_value=-1e6, max_value=1e6))
+    def check(x):
+        a, b = fastact.gelu(x, approximate=approximate), fastact.gelu(-x, approximate=approximate)
+        scale = np.maximum(np.abs(a), np.abs(b))
+        err = np.abs((a.astype(np.float64) - b) - x)
+        assert np.all(err <= 8 * np.spacing(scale.astype(dtype)) + np.finfo(dtype).smallest_subnormal), x
+
+    check()
+
+
+@pytest.mark.parametrize("beta", (1.0, 0.5, 3.0))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_odd_part_is_x(dtype, beta) -> None:
+    """softplus(x) - softplus(-x) = x for the exact function (threshold=inf)."""
+
+    @given(finite_arrays(dtype, min_value=-1e6, max_value=1e6))
+    def check(x):
+        a = fastact.softplus(x, beta=beta, threshold=np.inf)
+        b = fastact.softplus(-x, beta=beta, threshold=np.inf)
+        scale = np.maximum(np.abs(a), np.abs(b))
+        err = np.abs((a.astype(np.float64) - b) - x)
+        assert np.all(err <= 8 * np.spacing(scale.astype(dtype)) + np.finfo(dtype).smallest_subnormal), x
+
+    check()
+
+
+def rows(dtype, **kwargs) -> st.SearchStrategy[np.ndarray]:
+    """2-d arrays of finite values: rows of 1 to 40 elements."""
+    return hnp.arrays(
+        dtype,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=40),
+        elements=st.floats(allow_nan=False, allow_infinity=False, width=np.dtype(dtype).itemsize * 8,
+                           **kwargs),
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_rows_sum_to_one(dtype) -> None:
+    @given(rows(dtype), st.sampled_from([1.0, 0.5, 3.0]), st.sampled_from([0, 1, -1]))
+    def check(x, temperature, axis):
+        p = fastact.softmax(x, axis=axis, temperature=temperature)
+        assert np.all(p >= 0) and np.all(p <= 1)
+        total = np.sum(p.astype(np.float64), axis=axis)
+        n = x.shape[axis]
+        assert np.all(np.abs(total - 1) <= (4 + n) * np.finfo(dtype).eps), (x, total)
+
+    check()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_softmax_is_log_of_softmax_where_finite(dtype) -> None:
+    """Where softmax is a normal number its log agrees with log_softmax (and
+    log_softmax stays finite, accurate, where softmax underflows to 0)."""
+
+    @given(rows(dtype, min_value=-1e4, max_value=1e4), st.sampled_from([1.0, 0.5, 3.0]))
+    def check(x, temperature):
+        logp = fastact.log_softmax(x, temperature=temperature)
+        p = fastact.softmax(x, temperature=temperature)
+        assert np.all(np.isfinite(logp))
+        normal = p >= np.finfo(dtype).smallest_normal
+        direct = np.log(p[normal].astype(np.float64))
+        eps = np.finfo(dtype).eps
+        tol = 8 * eps * (1 + np.abs(direct))
+        assert np.all(np.abs(logp[normal] - direct) <= tol), (x, logp, p)
+
+    check()

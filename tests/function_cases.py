@@ -251,9 +251,19 @@ def _step(x: mpmath.mpf, inside: mpmath.mpf | float, outside: mpmath.mpf | float
     return mpmath.mpf(inside if x > 0 else outside)
 
 
-_SELU_ALPHA = mpmath.mpf("1.6732632423543772848170429916717")
-_SELU_SCALE = mpmath.mpf("1.0507009873554804934193349852946")
-_GELU_K = mpmath.mpf("0.044715")
+# Decimal constants, as mpf at the precision in force when used (an mpf made at
+# import time would be rounded to 53 bits: wrong by up to 70 ULP of gelu_tanh's
+# tail, where exp amplifies the constant's error).
+def _SELU_ALPHA() -> mpmath.mpf:  # noqa: N802
+    return mpmath.mpf("1.6732632423543772848170429916717")
+
+
+def _SELU_SCALE() -> mpmath.mpf:  # noqa: N802
+    return mpmath.mpf("1.0507009873554804934193349852946")
+
+
+def _GELU_K() -> mpmath.mpf:  # noqa: N802
+    return mpmath.mpf(44715) / 1000000
 
 
 def _mp_phi_cdf(x: mpmath.mpf) -> mpmath.mpf:
@@ -266,7 +276,7 @@ def _mp_phi_pdf(x: mpmath.mpf) -> mpmath.mpf:
 
 def _mp_gelu_w(x: mpmath.mpf) -> mpmath.mpf:
     """2 sqrt(2/pi) (x + 0.044715 x^3): gelu_tanh(x) = x sigmoid(w)."""
-    return 2 * mpmath.sqrt(2 / mpmath.pi) * (x + _GELU_K * x**3)
+    return 2 * mpmath.sqrt(2 / mpmath.pi) * (x + _GELU_K() * x**3)
 
 
 def _mp_gelu(x: mpmath.mpf, approximate: str) -> mpmath.mpf:
@@ -277,7 +287,7 @@ def _mp_dgelu(x: mpmath.mpf, approximate: str) -> mpmath.mpf:
     if approximate == "none":
         return _mp_phi_cdf(x) + x * _mp_phi_pdf(x)
     s = _mp_sigmoid(_mp_gelu_w(x))
-    dw = 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + 3 * _GELU_K * x * x)
+    dw = 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + 3 * _GELU_K() * x * x)
     return s + x * s * (1 - s) * dw
 
 
@@ -389,8 +399,8 @@ ACCURACY: dict[str, Accuracy] = {
         budget=Budget(2, 2),
     ),
     "selu": Accuracy(
-        forward=lambda x, rnd: _SELU_SCALE * (x if x > 0 else _SELU_ALPHA * mpmath.expm1(x)),
-        derivative=lambda x, rnd: _SELU_SCALE * (1 if x > 0 else _SELU_ALPHA * mpmath.exp(x)),
+        forward=lambda x, rnd: _SELU_SCALE() * (x if x > 0 else _SELU_ALPHA() * mpmath.expm1(x)),
+        derivative=lambda x, rnd: _SELU_SCALE() * (1 if x > 0 else _SELU_ALPHA() * mpmath.exp(x)),
         budget=Budget(2, 2),
     ),
     "celu": Accuracy(

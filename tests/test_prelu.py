@@ -1,0 +1,166 @@
+"""prelu(x, weight): a leaky relu whose slope is learned, one per channel
+(axis 1 of x, as torch.nn.PReLU) or one for all; prelu_backward(grad, x,
+weight) returns (grad_x, grad_weight), grad_weight reduced to weight's shape.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import fastact
+import fastact.reference as reference
+
+from inputs import FLOAT_DTYPES, dtype_id, special_values
+from ulp import assert_ulp_close
+
+SHAPES = {"1d": (7,), "2d": (4, 3), "4d": (2, 3, 4, 5), "0d": ()}
+
+
+def weights_for(shape, rng):
+    """The weight shapes prelu accepts for x of `shape`."""
+    channels = shape[1] if len(shape) >= 2 else 1
+    return {"scalar": np.float64(0.25), "one": rng.uniform(0, 0.5, 1), "per_channel": rng.uniform(0, 0.5, channels)}
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=list(SHAPES))
+def test_matches_the_reference(shape, dtype, rng) -> None:
+    x = rng.uniform(-5, 5, shape).astype(dtype)
+    g = rng.uniform(-2, 2, shape).astype(dtype)
+    for kind, w in weights_for(shape, rng).items():
+        y = fastact.prelu(x, w)
+        assert np.asarray(y).dtype == dtype, "a float64 weight does not change the dtype"
+        assert_ulp_close(y, reference.prelu(x, w), 0, what=f"prelu {kind}")
+        gx, gw = fastact.prelu_backward(g, x, w)
+        rx, rw = reference.prelu_backward(g, x, w)
+        assert np.shape(gw) == np.shape(w), "grad_weight has the weight's shape"
+        assert_ulp_close(gx, rx, 0, what=f"prelu_backward grad_x {kind}")
+        assert_ulp_close(gw, rw, 0, what=f"prelu_backward grad_weight {kind}")
+
+
+def test_per_channel_slope_is_along_axis_1(rng) -> None:
+    x = -np.ones((2, 3, 4))
+    w = np.array([0.1, 0.2, 0.3])
+    y = fastact.prelu(x, w)
+    for c in range(3):
+        np.testing.assert_array_equal(y[:, c], -w[c])
+    np.testing.assert_array_equal(fastact.prelu(np.array([2.0, -2.0]), 0.5), [2.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape"),
+    [((4, 3), (4,)), ((4, 3), (2,)), ((7,), (3,)), ((2, 3, 4), (4,)), ((4, 3), (3, 1)), ((4, 3), (1, 3))],
+)
+def test_weight_shape_rules(x_shape, w_shape) -> None:
+    """weight: a scalar, one value, or one per channel (axis 1); a 0-d or 1-d x
+    has one channel. Anything else is a ValueError, in both directions."""
+    x, w = np.ones(x_shape), np.full(w_shape, 0.25)
+    with pytest.raises(ValueError, match="weight"):
+        fastact.prelu(x, w)
+    with pytest.raises(ValueError, match="weight"):
+        fastact.prelu_backward(x, x, w)
+    with pytest.raises(ValueError):
+        reference.prelu(x, w)
+
+
+def test_weight_must_be_real() -> None:
+    with pytest.raises(TypeError, match="prelu"):
+        fastact.prelu(np.ones(3), np.array([1j]))
+    with pytest.raises(TypeError, match="prelu"):
+        fastact.prelu(np.ones(3), "0.25")
+
+
+@pytest.mark.parametrize("weight_kind", ("scalar", "one", "per_channel"))
+@pytest.mark.parametrize("impl", ("fastact", "reference"))
+def test_weight_gradient_matches_finite_differences(impl, weight_kind, rng) -> None:
+    """d/dw sum(g * prelu(x, w)), by central differences in every weight."""
+    module = fastact if impl == "fastact" else reference
+    x = rng.uniform(-3, 3, (5, 4, 6))
+    g = rng.uniform(-2, 2, x.shape)
+    w = np.asarray(weights_for(x.shape, rng)[weight_kind], np.float64)
+    eps = 1e-6
+    numeric = np.zeros(w.shape)
+    for k in np.ndindex(w.shape):
+        dw = np.zeros(w.shape)
+        dw[k] = eps
+        numeric[k] = np.sum(g * (module.prelu(x, w + dw) - module.prelu(x, w - dw))) / (2 * eps)
+    grad_x, grad_w = module.prelu_backward(g, x, w)
+    np.testing.assert_allclose(grad_w, numeric, rtol=1e-6, atol=1e-6)
+    keep = np.abs(x) > 1e-3  # away from the kink
+    numeric_x = (module.prelu(x + eps, w) - module.prelu(x - eps, w)) / (2 * eps)
+    np.testing.assert_allclose(grad_x[keep], (g * numeric_x)[keep], rtol=1e-6, atol=1e-6)
+
+
+def test_weight_gradient_is_accumulated_accurately(rng) -> None:
+    """float32 data: exact products, summed in float64, rounded once."""
+    x = -rng.uniform(0, 1, (1000, 3, 50)).astype(np.float32)
+    g = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    _, gw = fastact.prelu_backward(g, x, np.ones(3, np.float32))
+    exact = [np.sum(g[:, c].astype(np.float64) * x[:, c].astype(np.float64)) for c in range(3)]
+    assert gw.dtype == np.float32
+    np.testing.assert_allclose(gw, exact, rtol=2**-23)
+
+
+def test_out_is_a_pair(rng) -> None:
+    x = rng.uniform(-2, 2, (4, 3))
+    g = rng.uniform(-1, 1, x.shape)
+    w = np.array([0.1, 0.2, 0.3])
+    want_x, want_w = fastact.prelu_backward(g, x, w)
+    out_x, out_w = np.empty_like(x), np.empty(3)
+    got_x, got_w = fastact.prelu_backward(g, x, w, out=(out_x, out_w))
+    assert got_x is out_x and got_w is out_w
+    np.testing.assert_array_equal(out_x, want_x)
+    np.testing.assert_array_equal(out_w, want_w)
+    got_x, got_w = fastact.prelu_backward(g, x, w, out=(None, out_w))
+    np.testing.assert_array_equal(got_x, want_x)
+    with pytest.raises(TypeError, match="out must be a tuple"):
+        fastact.prelu_backward(g, x, w, out=out_x)
+    y = np.empty_like(x)
+    assert fastact.prelu(x, w, out=y) is y
+    xx = x.copy()
+    fastact.prelu(xx, w, out=xx)
+    np.testing.assert_array_equal(xx, y)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+def test_special_values(dtype) -> None:
+    """NaN propagates (into grad_weight's sum too); no warning on any input."""
+    v = special_values(dtype)
+    x = np.stack([v, v[::-1]], axis=1)  # two channels
+    w = np.array([0.25, 0.5])
+    g = np.ones_like(x)
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        y = fastact.prelu(x, w)
+        gx, gw = fastact.prelu_backward(g, x, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ry = reference.prelu(x, w)
+        rx, rw = reference.prelu_backward(g, x, w)
+    assert_ulp_close(y, ry, 0)
+    assert_ulp_close(gx, rx, 0)
+    assert np.all(np.isnan(gw)), "a NaN in x makes the weight gradient NaN"
+    assert fastact.prelu(dtype(-np.inf), 0.25) == -np.inf
+    assert fastact.prelu(dtype(np.inf), 0.25) == np.inf
+
+
+def test_layouts_and_dtypes(rng) -> None:
+    x = rng.uniform(-2, 2, (6, 3, 5))
+    w = np.array([0.1, 0.2, 0.3])
+    want = fastact.prelu(x, w)
+    np.testing.assert_array_equal(fastact.prelu(np.asfortranarray(x), w), want)
+    np.testing.assert_array_equal(fastact.prelu(x[::-1], w), want[::-1])
+    assert fastact.prelu(np.ones((2, 3), np.int8), w).dtype == np.float16
+    assert fastact.prelu(np.ones((2, 3), np.int32), w.astype(np.float32)).dtype == np.float64
+    assert fastact.prelu([1.0, -1.0], 0.5).dtype == np.float64
+    gx, gw = fastact.prelu_backward(np.float32(1.0), np.ones((2, 3), np.float32), w)
+    assert gx.dtype == np.float32 and gw.dtype == np.float32
+
+
+def test_pickles_by_name() -> None:
+    for fn in (fastact.prelu, fastact.prelu_backward):
+        assert pickle.loads(pickle.dumps(fn)) is fn

@@ -184,8 +184,10 @@ CHOICES: dict[str, tuple[str, dict[str, str]]] = {
     "gelu": ("approximate", {"none": "gelu", "tanh": "gelu_tanh"}),
 }
 
-# Element-wise kernels whose second input is a weight along axis 1 of x
-# (one value per channel, or one for all), as torch.nn.functional.prelu.
+# Element-wise kernels whose parameter is a weight along axis 1 of x (one
+# value per channel, or one for all), as torch.nn.functional.prelu: the table
+# row declares it as a parameter (float64, hoisted when it broadcasts); the
+# public function takes it as a required second argument.
 CHANNELWISE: frozenset[str] = frozenset({"prelu"})
 
 
@@ -232,18 +234,9 @@ def _choice(name: str, param: str, table: dict[str, str], rows: dict[str, dict],
     return fn
 
 
-def _result_float(x: np.ndarray) -> np.dtype | None:
-    """The float dtype np.exp gives x (None for what the ufunc will reject)."""
-    if x.dtype.kind == "f":
-        return x.dtype
-    if x.dtype.kind in "biu":
-        return np.result_type(x.dtype, np.float16)
-    return None
-
-
-def _channel_weight(func: str, x: Any, weight: Any, dtype: np.dtype | None) -> np.ndarray:
-    """weight as a broadcastable operand: one value, or one per channel of
-    x (axis 1; a 0-d or 1-d x has one channel), in x's float dtype."""
+def _channel_weight(func: str, x: Any, weight: Any) -> np.ndarray:
+    """weight as a broadcastable float64 operand: one value, or one per
+    channel of x (axis 1; a 0-d or 1-d x has one channel)."""
     w = np.asarray(weight)
     if w.dtype.kind not in "biuf":
         raise TypeError(f"{func}: weight must be real, got dtype {w.dtype}")
@@ -257,8 +250,7 @@ def _channel_weight(func: str, x: Any, weight: Any, dtype: np.dtype | None) -> n
     if w.size not in (1, channels):
         raise ValueError(f"{func}: weight has {w.size} values; x has {channels} channel(s) "
                          f"along axis 1, so weight must have 1 or {channels}")
-    if dtype is not None:
-        w = w.astype(dtype)
+    w = w.astype(np.float64)
     return w.reshape(()) if w.size == 1 else w.reshape((channels,) + (1,) * (ndim - 2))
 
 
@@ -272,21 +264,14 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
 
     def forward(x: Any, weight: Any, *, out: Any = None, **kwargs: Any) -> Any:
         x = _as_array(x)
-        w = _channel_weight(name, x, weight, _result_float(x) if isinstance(x, np.ndarray) else None)
-        return forward_uf(x, w, out=out, **kwargs)
+        return forward_uf(x, _channel_weight(name, x, weight), out=out, **kwargs)
 
     def backward(grad: Any, x: Any, weight: Any, *, out: Any = None) -> tuple[Any, Any]:
         x = _as_array(x)
         if type(grad) not in _PY_SCALARS:  # a Python number stays "weak", as in a ufunc
             grad = _as_array(grad)
         arrays = isinstance(x, np.ndarray) and (isinstance(grad, np.ndarray) or type(grad) in _PY_SCALARS)
-        dtype = None
-        if arrays:
-            fx = _result_float(x)
-            fg = _result_float(grad) if isinstance(grad, np.ndarray) else grad
-            if fx is not None and fg is not None:
-                dtype = np.result_type(fx, fg)
-        w = _channel_weight(name + "_backward", x, weight, dtype)
+        w = _channel_weight(name + "_backward", x, weight)
         if out is None:
             out_x = out_w = None
         elif isinstance(out, tuple) and len(out) == 2:
@@ -363,6 +348,8 @@ def _build() -> tuple[dict[str, Any], tuple[Activation, ...]]:
         args, params = _parse_params(row["params"])
         rowwise = row["signature"] is not None
         kind = "rowwise" if rowwise else "channelwise" if name in CHANNELWISE else "elementwise"
+        if kind == "channelwise":  # the weight: a required argument, not a keyword
+            args, params = args + tuple(params), {}
         if name in CHOICES:
             param, table = CHOICES[name]
             params = {param: next(iter(table)), **params}

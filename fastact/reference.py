@@ -710,9 +710,9 @@ def _prelu_weight(name: str, x: NDArray, weight: ArrayLike) -> NDArray:
 
 def prelu(x: ArrayLike, weight: ArrayLike) -> NDArray:
     """x for x > 0, weight * x otherwise, weight one value or one per channel
-    (axis 1), in the result's dtype (as a PyTorch parameter would be)."""
-    (x,), result, _ = _wide("prelu", x)
-    w = _prelu_weight("prelu", x, weight).astype(result).astype(np.float64)  # a data input: x's dtype
+    (axis 1), used at the data's precision like every parameter."""
+    (x,), result, prec = _wide("prelu", x)
+    w = _param(prec, _prelu_weight("prelu", x, weight))
     with _ieee():
         return _finish(np.where(x > 0, x, w * x), result)
 
@@ -721,8 +721,8 @@ def prelu_backward(grad: ArrayLike, x: ArrayLike, weight: ArrayLike) -> tuple[ND
     """(grad_x, grad_weight): grad_x = grad for x > 0, grad * weight otherwise;
     grad_weight = sum of grad * x over x <= 0, reduced to weight's shape.
     Saved tensor: the input x."""
-    (grad, x), result, _ = _wide("prelu_backward", grad, x)
-    w = _prelu_weight("prelu_backward", x, weight).astype(result).astype(np.float64)
+    (grad, x), result, prec = _wide("prelu_backward", grad, x)
+    w = _param(prec, _prelu_weight("prelu_backward", x, weight))
     with np.errstate(all="ignore"):  # inf * 0, inf - inf: the IEEE values are the answer
         grad_x = np.where(x > 0, grad, np.where(x <= 0, grad * w, x))
         g, xb = np.broadcast_arrays(grad, x)

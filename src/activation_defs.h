@@ -592,7 +592,9 @@ FA_INLINE FA_T FA_FN(hardswish_grad)(FA_T g, FA_T x)
 }
 
 /* prelu ----------------------------------------------------------------- */
-/* x > 0 ? x : weight x; the Python wrapper broadcasts weight along axis 1. */
+/* x > 0 ? x : weight x. weight is a parameter (float64 to the ufunc, so a
+ * broadcast weight is hoisted out of the loop); the Python wrapper shapes
+ * it to broadcast along axis 1. */
 FA_INLINE FA_T FA_FN(prelu)(FA_T x, FA_T w)
 {
     return x > 0 ? x : w * x;

@@ -177,7 +177,7 @@ PARITY_ULP: dict[str, Budget] = {
     "hardswish": Budget(2, 2),
     "prelu": Budget(0, 0),
     "bce_with_logits": Budget(3, 3),
-    "softmax": Budget(3, 3),
+    "softmax": Budget(4, 3),
     "log_softmax": Budget(4, 3),
     "softmax_cross_entropy": Budget(3, 3),
 }
@@ -432,7 +432,7 @@ ACCURACY: dict[str, Accuracy] = {
     "softplus": Accuracy(
         forward=_mp_softplus,
         derivative=_mp_dsoftplus,
-        budget=Budget(2, 3),
+        budget=Budget(3, 3),
     ),
     "softsign": Accuracy(
         forward=lambda x, rnd: x / (1 + abs(x)),

@@ -160,3 +160,20 @@ def test_log_softmax_is_log_of_softmax_where_finite(dtype) -> None:
         assert np.all(np.abs(logp[normal] - direct) <= tol), (x, logp, p)
 
     check()
+
+
+@pytest.mark.parametrize("beta", (1.0, 0.5, 3.0))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exact_softplus_is_increasing(dtype, beta) -> None:
+    """softplus with threshold=inf (the exact function) is non-decreasing and its
+    derivative lies in [0, 1]."""
+
+    @given(finite_arrays(dtype, allow_infinity=True))
+    def check(x):
+        x = np.sort(x)
+        y = fastact.softplus(x, beta=beta, threshold=np.inf)
+        assert np.all(y[1:] >= y[:-1]), (x, y)
+        d = fastact.softplus_backward(np.ones_like(x), x, beta=beta, threshold=np.inf)
+        assert np.all((d >= 0) & (d <= 1))
+
+    check()

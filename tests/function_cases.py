@@ -476,6 +476,11 @@ NONDECREASING: frozenset[str] = frozenset(
 )
 
 
+def by_name(name: str) -> Activation:
+    """The registry entry of `name`."""
+    return next(act for act in ACTIVATIONS if act.name == name)
+
+
 def activation_params(
     select: Callable[[Activation], bool] = lambda act: True,
 ) -> list[pytest.param]:

@@ -23,36 +23,14 @@ import pytest
 import fastact
 from fastact._registry import Activation
 
-import fastact.reference as reference
-from function_cases import ACCURACY, GRADCHECK, Budget, activation_params, cancellation_scale, param_sets, with_param_sets
+from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype
+from function_cases import ACCURACY, GRADCHECK, Budget, cancellation_scale, param_sets, with_param_sets
 from inputs import DIRECTIONS, FLOAT_DTYPES, dtype_id, reference_of
 from ulp import assert_ulp_close, ulp_distance
 
-PRECISION = 256  # bits of mpmath working precision
 N = 400
 # Largest |x| sampled per dtype: past it every function here is saturated.
 SPAN = {np.float16: 20.0, np.float32: 110.0, np.float64: 760.0}
-
-
-def working_dtype(dtype) -> type:
-    """float16 is computed in float32."""
-    return np.float32 if dtype == np.float16 else dtype
-
-
-def correctly_rounded(value: mpmath.mpf, dtype) -> np.floating:
-    """The float of `dtype` nearest to value, ties to even (IEEE round-to-nearest)."""
-    guess = np.array(float(value)).astype(dtype)  # within an ULP (double rounding)
-    candidates = [np.nextafter(guess, dtype(-np.inf)), guess, np.nextafter(guess, dtype(np.inf))]
-
-    def distance_then_odd(c: np.floating) -> tuple:
-        odd = int(np.array(c).view(f"u{np.dtype(dtype).itemsize}")) & 1
-        return abs(mpmath.mpf(float(c)) - value), odd
-
-    return min(candidates, key=distance_then_odd)
-
-
-def rounder(dtype):
-    return lambda v: mpmath.mpf(float(correctly_rounded(v, working_dtype(dtype))))
 
 
 def accuracy_sample(dtype, rng: np.random.Generator, n: int = N) -> np.ndarray:
@@ -76,12 +54,6 @@ def other_inputs(act: Activation, x: np.ndarray, rng: np.random.Generator) -> tu
     if act.kind == "channelwise":
         return (np.array([0.25], x.dtype),)
     return ()
-
-
-def mp_params(params: dict, work) -> dict:
-    """Numeric parameters as the kernels use them (rounded to the working
-    precision); strings (gelu's approximate) as they are."""
-    return {k: v if isinstance(v, str) else mpmath.mpf(float(work(v))) for k, v in params.items()}
 
 
 def budget_for(budget: Budget, direction: str, dtype) -> int:

@@ -21,7 +21,7 @@ import fastact.reference as reference
 
 from function_cases import ACCURACY, parity_budget
 from inputs import FLOAT_DTYPES, dtype_id
-from test_accuracy import PRECISION, correctly_rounded, rounder
+from exact import PRECISION, correctly_rounded, rounder
 from ulp import assert_ulp_close
 
 sce = fastact.softmax_cross_entropy

@@ -20,9 +20,9 @@ import pytest
 import fastact
 import fastact.reference as reference
 
-from function_cases import ACCURACY, cancellation_scale, parity_budget
+from function_cases import ACCURACY, by_name, cancellation_scale, parity_budget
 from inputs import FLOAT_DTYPES, dtype_id
-from test_accuracy import PRECISION, correctly_rounded, rounder
+from exact import PRECISION, correctly_rounded, rounder
 from ulp import assert_ulp_close
 
 NAMES = ("softmax", "log_softmax")
@@ -69,8 +69,7 @@ def test_every_axis(name, dtype, axis, temperature, rng) -> None:
     args = (g, y)
     expected = ref(name, "backward")(*args, axis=axis, temperature=temperature)
     scale = cancellation_scale(
-        type("A", (), {"name": name})(), "backward",
-        tuple(np.moveaxis(a, axis, -1) for a in args), {"temperature": temperature},
+        by_name(name), "backward", tuple(np.moveaxis(a, axis, -1) for a in args), {"temperature": temperature}
     )
     assert_ulp_close(gx, expected, parity_budget(name, "backward", dtype), what=f"{name}_backward axis={axis}",
                      scale=None if scale is None else np.moveaxis(scale, -1, axis))
@@ -244,8 +243,7 @@ def test_accuracy_against_mpmath(name, dtype, temperature, rng) -> None:
                                         rnd, temperature=t)
             want = np.array([correctly_rounded(v, dtype) for v in exact], dtype)
         gx = bwd(name)(g, y, temperature=temperature)
-        scale = cancellation_scale(fastact._registry.ACTIVATIONS[[a.name for a in fastact._registry.ACTIVATIONS].index(name)],
-                                   "backward", (g, y), {"temperature": temperature})
+        scale = cancellation_scale(by_name(name), "backward", (g, y), {"temperature": temperature})
         assert_ulp_close(gx, want, accuracy.budget.backward, inputs={"g": g, "y": y},
                          what=f"{name}_backward vs mpmath", scale=scale if dtype == np.float64 else None)
 

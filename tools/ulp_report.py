@@ -32,17 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import fastact.reference as reference  # noqa: E402
 from fastact._registry import ACTIVATIONS  # noqa: E402
 from function_cases import ACCURACY, cancellation_scale, param_sets  # noqa: E402
-from test_accuracy import (  # noqa: E402
-    PRECISION,
-    accuracy_sample,
-    correctly_rounded,
-    float32_params,
-    mp_params,
-    other_inputs,
-    rounder,
-    sweep_args,
-    working_dtype,
-)
+from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype  # noqa: E402
+from test_accuracy import accuracy_sample, float32_params, other_inputs, sweep_args  # noqa: E402
 from test_rowwise import mp_rows  # noqa: E402
 from ulp import ulp_distance  # noqa: E402
 

@@ -95,7 +95,13 @@ def remez(g, w, basis, a, b, n_grid=4000, iters=40, grid=None):
     return best if best is not None else ([mp.mpf(0)] * n, mp.inf)
 
 
-def rounded_fit(g, w, basis, a, b, dtype, eps, fixed_first=0):
+def _round2(c, dtype):
+    """c as hi + lo in dtype (for a leading coefficient kept in double-word)."""
+    hi = mp.mpf(float(dtype(float(c))))
+    return hi + mp.mpf(float(dtype(float(c - hi))))
+
+
+def rounded_fit(g, w, basis, a, b, dtype, eps, split_c0=False):
     """Remez, then round to dtype: the better of (a) rounding every
     coefficient and (b) rounding them one at a time, lowest order first,
     refitting the remaining ones after each rounding."""
@@ -108,13 +114,19 @@ def rounded_fit(g, w, basis, a, b, dtype, eps, fixed_first=0):
     c_all, _ = remez(g, w, basis, a, b, grid=xs)
     direct = [mp.mpf(float(dtype(float(c)))) for c in c_all]
     fixed = []
-    for k in range(len(basis)):
+    if split_c0:
+        direct[0] = _round2(c_all[0], dtype)
+        fixed = [direct[0]]
+    for k in range(len(fixed), len(basis)):
         def gk(x, fixed=tuple(fixed)):
             return g(x) - mp.fsum(c * basis[j](x) for j, c in enumerate(fixed))
         c, _ = remez(gk, w, basis[len(fixed):], a, b, grid=xs)
         fixed.append(mp.mpf(float(dtype(float(c[0])))))
     best = min((direct, fixed), key=err_of)
-    return [float(c) for c in best], float(err_of(best) / eps)
+    out = [float(dtype(float(c))) for c in best]
+    if split_c0:
+        out.insert(1, float(best[0] - mp.mpf(out[0])))  # c0 = out[0] + out[1]
+    return out, float(err_of(best) / eps)
 
 
 def _fmt(c, dtype):
@@ -125,8 +137,10 @@ def _fmt(c, dtype):
 
 def report(name, coeffs, err, dtype, first_power):
     print(f"/* {name}: max weighted error {err:.3g} eps */")
+    split = name.startswith("erfc")  # c0 as c0 + c0lo
     for i, c in enumerate(coeffs):
-        print(f"    c{first_power + i} = {_fmt(c, dtype)},")
+        label = "c0lo" if split and i == 1 else f"c{first_power + i - (split and i > 1)}"
+        print(f"    {label} = {_fmt(c, dtype)},")
 
 
 F32 = (np.float32, mp.mpf(2) ** -23)
@@ -272,7 +286,8 @@ def _erfc(prec, deg, lo, hi, tc=None):
         return P(t) / (t - 1)
 
     w = lambda u: abs(u + tc - 1)
-    return rounded_fit(g, w, powers(0, deg), ta - tc, tb - tc, dt, eps)
+    # c0 (~1.3) is kept as hi + lo: its rounding would be ~0.5 ulp of erfc
+    return rounded_fit(g, w, powers(0, deg), ta - tc, tb - tc, dt, eps, split_c0=True)
 
 
 def _arg(i, default):

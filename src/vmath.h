@@ -17,7 +17,24 @@
  *   vmath_tanh.h    tanh (one exp)
  *   vmath_erf.h     erf, erfc
  *
- * Coefficients: tools/vmath_remez.py (mpmath Remez), see each header. */
+ * Coefficients: tools/vmath_remez.py (mpmath Remez), see each header.
+ *
+ * Building blocks for kernels that need more than f(x) (same names with
+ * _f64 for float64):
+ *   fa_exp_core_f32(a, b, m)  m * exp(a + b), b the low part of a
+ *                             double-word argument (|b| <= a few ulp(a)),
+ *                             0 < m <= 1 applied before the 2^n scaling.
+ *                             E.g. exp(-x^2/2) to full accuracy for large
+ *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
+ *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).
+ *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
+ *   fa_two_sum_f32, fa_two_prod_f32 (vmath_common.h): error-free sum and
+ *                             product (FMA, or Dekker on the baseline).
+ *   FA_FMA(a, b, c)           type-generic FMA (a*b+c without the ISA).
+ *
+ * Build note: loops.c is compiled with -fno-trapping-math; without it GCC
+ * leaves the clamps of these functions as branches and does not vectorise
+ * (the baseline and AVX2 loops stay scalar). */
 #ifndef FASTACT_VMATH_H
 #define FASTACT_VMATH_H
 

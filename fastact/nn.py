@@ -214,7 +214,6 @@ class ActivationLayer:
     # ---- the protocol -----------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
         """y = f(x); caches what backward needs (see the class docstring)."""
-        fn = _function(self.spec.function)
         params = self._params()
         if self.inplace:
             if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
@@ -224,10 +223,10 @@ class ActivationLayer:
                     + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
             if not x.flags.writeable:
                 raise ValueError(f"{type(self).__name__}(inplace=True): x is read-only")
-            y = fn(x, **params, out=x)
+            y = _function(self.spec.function)(x, **params, out=x)
         else:
             x = np.asarray(x)
-            y = fn(x, **params)
+            y = _function(self.spec.function)(x, **params)
         y = np.asarray(y)
         self._cache = y if self.spec.saved == "output" else x
         self._shape = y.shape

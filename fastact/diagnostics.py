@@ -175,16 +175,37 @@ def _max_slope(name: str, items: tuple[tuple[str, Any], ...]) -> float:
     return float(np.nanmax(np.abs(d)))
 
 
-def default_threshold(fn: Any, **params: Any) -> float:
+def _scalar_key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in params.items()))
+
+
+def _threshold_for(act: Activation, params: dict[str, Any],
+                   shape: tuple[int, ...] = ()) -> Any:
+    """1 % of the largest |f'| -- a float, or an array of ``shape`` (the
+    units) when some parameter is an array (one threshold per unit)."""
+    arrays = {k: v for k, v in params.items() if not isinstance(v, str) and np.ndim(v) > 0}
+    if not arrays:
+        return SATURATION_FRACTION * _max_slope(act.name, _scalar_key(params))
+    names = list(arrays)
+    grid = np.stack([np.broadcast_to(np.asarray(arrays[k], dtype=np.float64), shape).ravel()
+                     for k in names], axis=1)
+    combos, inverse = np.unique(grid, axis=0, return_inverse=True)
+    slopes = np.array([_max_slope(act.name, _scalar_key({**params, **dict(zip(names, c))}))
+                       for c in combos])
+    return SATURATION_FRACTION * slopes[inverse.ravel()].reshape(shape)
+
+
+def default_threshold(fn: Any, **params: Any) -> Any:
     """The default saturation threshold of ``fn``: 1 % of its largest
     |derivative| with these parameters (on a dense grid of [-20, 20] and a
-    geometric one out to +-1e4). sigmoid: 0.0025; tanh, relu: 0.01."""
+    geometric one out to +-1e4). sigmoid: 0.0025; tanh, relu: 0.01.
+
+    With array-valued parameters (one per unit) the result is an array:
+    each unit's threshold from its own parameters."""
     act, params = _resolve("default_threshold", fn, params)
-    if not all(np.ndim(v) == 0 for v in params.values()):
-        raise ValueError("default_threshold: array-valued parameters; pass threshold= "
-                         "explicitly")
-    items = tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in params.items()))
-    return SATURATION_FRACTION * _max_slope(act.name, items)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in params.values()
+                                  if not isinstance(v, str)))
+    return _threshold_for(act, params, shape)
 
 
 def _real(value: Any) -> bool:
@@ -193,18 +214,33 @@ def _real(value: Any) -> bool:
     return isinstance(value, numbers.Real) or np.asarray(value).dtype.kind in "biuf"
 
 
-def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: float | None = None,
+def _per_unit(value: Any, z_shape: tuple[int, ...], axes: tuple[int, ...], units: tuple[int, ...],
+              along: int | None) -> np.ndarray:
+    """A per-unit value (broadcastable to the result shape ``units``) laid
+    out against z's dimensions: size 1 at the reduced axes, the ``along``
+    axis (the gufunc's core axis) dropped. Scalars stay 0-d."""
+    value = np.asarray(value, dtype=np.float64)
+    if value.ndim == 0:
+        return value
+    value = np.broadcast_to(value, units)
+    shape = [1 if i in axes else z_shape[i] for i in range(len(z_shape)) if i != along]
+    return value.reshape(shape)
+
+
+def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
                      **params: Any) -> ActivationStats:
     """Per-unit dead fraction, saturated fraction, mean output and mean
     derivative of ``fn`` applied to the pre-activations ``z``.
 
     z: pre-activations, samples along ``axis`` (int, tuple or None = all;
-      default 0, the batch axis of a (batch, units) array).
+      default 0, the batch axis of a (batch, units) array). float16 is
+      evaluated in float32, as fastact computes it.
     fn: an element-wise activation -- its name ("relu", "sigmoid", ...), the
       fastact function, or a fastact.nn layer (its parameters are used).
-    threshold: saturation threshold on |f'(z)|; default
-      :func:`default_threshold` (1 % of the largest |f'|).
-    params: the activation's parameters (alpha=..., beta=...).
+    threshold: saturation threshold on |f'(z)|, a number or one per unit;
+      default :func:`default_threshold` (1 % of the largest |f'|).
+    params: the activation's parameters (alpha=..., beta=...): numbers, or
+      arrays with one value per unit (broadcasting against the result).
 
     Returns :class:`ActivationStats` of float64 arrays with ``axis``
     removed (scalars for axis=None). "Dead" and "saturated" are defined in
@@ -230,36 +266,52 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: float | None 
         z = z.reshape(1)
         axis = 0
     axes = _axes("activation_stats", z, axis)
+    units = tuple(z.shape[i] for i in range(z.ndim) if i not in axes)
+    for name, value in params.items():
+        if not isinstance(value, str) and np.ndim(value) and \
+                np.broadcast_shapes(np.shape(value), units) != units:
+            raise ValueError(f"activation_stats: parameter {name!r} of shape {np.shape(value)} "
+                             f"does not broadcast to the units' shape {units}")
     if threshold is None:
-        threshold = default_threshold(act.name, **params)
-    elif not _real(threshold) or np.ndim(threshold) != 0 or math.isnan(float(threshold)):
-        raise ValueError(f"activation_stats: threshold must be a real number, got {threshold!r}")
+        threshold = _threshold_for(act, params, units)
+    elif not _real(threshold) or np.any(np.isnan(threshold)):
+        raise ValueError(f"activation_stats: threshold must be a real number (or one per "
+                         f"unit), got {threshold!r}")
+    elif np.broadcast_shapes(np.shape(threshold), units) != units:
+        raise ValueError(f"activation_stats: threshold of shape {np.shape(threshold)} does not "
+                         f"broadcast to the units' shape {units}")
     m = math.prod(z.shape[r] for r in axes)
     ufunc = getattr(_core, "_stats_" + act.name, None)
     if ufunc is not None and all(_real(v) for v in params.values()):
-        values = [np.asarray(params[p], dtype=np.float64) for p in act.params]
         along = max(axes, key=lambda r: z.shape[r])
-        parts = ufunc(z, *values, np.float64(threshold), axis=along)
+        values = [_per_unit(params[p], z.shape, axes, units, along) for p in act.params]
+        parts = ufunc(z, *values, _per_unit(threshold, z.shape, axes, units, along), axis=along)
         rest = tuple(r - (r > along) for r in axes if r != along)
         if rest:
             parts = tuple(np.sum(p, axis=rest) for p in parts)
     else:
-        parts = _stats_numpy(z, act, params, float(threshold), axes)
+        laid_out = {k: v if isinstance(v, str) else _per_unit(v, z.shape, axes, units, None)
+                    for k, v in params.items()}
+        parts = _stats_numpy(z, act, laid_out, _per_unit(threshold, z.shape, axes, units, None),
+                             axes)
     dead, sat, sum_y, sum_d = (np.asarray(p, dtype=np.float64) / m for p in parts)
     if dead.ndim == 0:
         return ActivationStats(dead[()], sat[()], sum_y[()], sum_d[()])
     return ActivationStats(dead, sat, sum_y, sum_d)
 
 
-def _stats_numpy(z: np.ndarray, act: Activation, params: dict[str, Any], threshold: float,
+def _stats_numpy(z: np.ndarray, act: Activation, params: dict[str, Any], threshold: Any,
                  axes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
-    """The same counts and sums with NumPy, chunk by chunk along axes[0]."""
+    """The same counts and sums with NumPy, chunk by chunk along axes[0]
+    (parameters and threshold laid out against z by _per_unit)."""
     first = axes[0]
     per_row = max(1, z.size // max(1, z.shape[first]))
     step = max(1, 65536 // per_row)
     totals = None
     for start in range(0, z.shape[first], step):
         chunk = z[(slice(None),) * first + (slice(start, start + step),)]
+        if chunk.dtype == np.float16:
+            chunk = chunk.astype(np.float32)  # as fastact computes float16
         y = np.asarray(act.forward(chunk, **params))
         saved = y if act.saved == "output" else chunk
         d = np.asarray(act.backward(np.ones((), y.dtype), saved, **params))

@@ -281,10 +281,11 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
         raise ValueError(f"activation_stats: threshold of shape {np.shape(threshold)} does not "
                          f"broadcast to the units' shape {units}")
     m = math.prod(z.shape[r] for r in axes)
-    ufunc = getattr(_core, "_stats_" + act.name, None)
-    if ufunc is not None and all(_real(v) for v in params.values()):
+    kernel, numeric = _kernel(act, params)
+    ufunc = getattr(_core, "_stats_" + kernel, None)
+    if ufunc is not None and all(_real(v) for v in numeric.values()):
         along = max(axes, key=lambda r: z.shape[r])
-        values = [_per_unit(params[p], z.shape, axes, units, along) for p in act.params]
+        values = [_per_unit(numeric[p], z.shape, axes, units, along) for p in numeric]
         parts = ufunc(z, *values, _per_unit(threshold, z.shape, axes, units, along), axis=along)
         rest = tuple(r - (r > along) for r in axes if r != along)
         if rest:
@@ -298,6 +299,25 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
     if dead.ndim == 0:
         return ActivationStats(dead[()], sat[()], sum_y[()], sum_d[()])
     return ActivationStats(dead, sat, sum_y, sum_d)
+
+
+#: Functions whose string parameter selects another kernel row:
+#: (function, parameter) -> {value: row}.
+_VARIANTS = {("gelu", "approximate"): {"none": "gelu", "tanh": "gelu_tanh"}}
+
+
+def _kernel(act: Activation, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The kernels.def row that computes ``act`` with these parameters and
+    its numeric parameters in kernel order (gelu(approximate="tanh") is row
+    gelu_tanh)."""
+    name, numeric = act.name, dict(params)
+    for (fn, key), rows in _VARIANTS.items():
+        if fn == name and isinstance(numeric.get(key), str) and numeric[key] in rows:
+            name = rows[numeric.pop(key)]
+    row = _BY_NAME.get(name)
+    if row is not None and name != act.name:
+        numeric = {k: numeric.get(k, d) for k, d in row.params.items()}
+    return name, numeric
 
 
 def _stats_numpy(z: np.ndarray, act: Activation, params: dict[str, Any], threshold: Any,

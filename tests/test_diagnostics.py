@@ -430,3 +430,18 @@ def test_finding_fields() -> None:
     assert str(f).startswith("[error] layer 0: relu-sigmoid:")
     with pytest.raises(AttributeError):
         f.code = "x"  # type: ignore[misc]
+
+
+@pytest.mark.skipif(not hasattr(fastact, "gelu"),
+                    reason="fastact.gelu not in this build (the catalogue adds it)")
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_approximations(approximate: str, rng) -> None:
+    z = rng.standard_normal((200, 5)) * 3
+    got = D.activation_stats(z, "gelu", approximate=approximate, threshold=0.05)
+    y = fastact.gelu(z, approximate=approximate)
+    d = fastact.gelu_backward(np.ones_like(z), z, approximate=approximate)
+    np.testing.assert_array_equal(got.saturated, np.mean(np.abs(d) < 0.05, axis=0))
+    np.testing.assert_allclose(got.mean_output, y.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(got.mean_derivative, d.mean(axis=0), rtol=1e-12, atol=1e-15)
+    assert D.activation_stats(z, nn.GELU(approximate)).mean_output.tolist() == \
+        D.activation_stats(z, "gelu", approximate=approximate).mean_output.tolist()

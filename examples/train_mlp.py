@@ -249,7 +249,7 @@ def compare(title: str, build: Callable[[bool], tuple[Sequential, Any]], data: t
         act_ms = model.activation_seconds / args.epochs * 1e3
         results["fastact" if use_fastact else "numpy"] = (
             losses, float(np.median(seconds)) * 1e3, act_ms, accuracy(model.forward(xte), yte),
-            model)
+            model.layers + [loss])
     print(f"\n{title}")
     step = max(1, args.epochs // 15)
     shown = list(range(0, args.epochs, step))
@@ -262,8 +262,7 @@ def compare(title: str, build: Callable[[bool], tuple[Sequential, Any]], data: t
     print(f"  test accuracy:    fastact {fa[3]:.1%}, numpy {npy[3]:.1%}")
     print(f"  time per epoch:   fastact {fa[1]:.2f} ms, numpy {npy[1]:.2f} ms (median); of which "
           f"activations + loss: fastact {fa[2]:.2f} ms, numpy {npy[2]:.2f} ms")
-    model = fa[4]
-    findings = diagnostics.lint(model.layers + [build(True)[1]])
+    findings = diagnostics.lint(fa[4])
     print(f"  lint: {'no findings' if not findings else findings}")
 
 
@@ -311,12 +310,21 @@ def trap(data: tuple, args: argparse.Namespace, dtype: Any) -> None:
     hidden = diagnostics.activation_stats(first.forward(xtr), "relu")
     print(f"  hidden ReLU: {diagnostics.dead_fraction(nn.ReLU()(first.forward(xtr))):.1%} of "
           f"units dead on every sample; mean dead fraction per unit {hidden.dead.mean():.1%}")
-    print(f"  test accuracy (p > 0.5): {accuracy(z_test(first, last, xte), yte):.1%} -- the "
-          "classes still separate, but no negative is ever predicted with confidence")
+    z_test = last.forward(nn.ReLU().forward(first.forward(xte)))
+    print(f"  test accuracy (p > 0.5): {accuracy(z_test, yte):.1%} -- the classes still "
+          "separate, but no negative is ever predicted with any confidence")
 
-
-def z_test(first: Linear, last: Linear, x: np.ndarray) -> np.ndarray:
-    return last.forward(nn.ReLU().forward(first.forward(x)))
+    # The fix: no activation after the last Linear; the loss applies the sigmoid.
+    rng = np.random.default_rng(args.seed)
+    first, last = Linear(xtr.shape[1], 64, rng, dtype), Linear(64, 1, rng, dtype)
+    fixed = Sequential(first, nn.ReLU(), last)
+    losses, _ = train(fixed, nn.BCEWithLogits(), Adam(fixed.parameters(), lr=args.lr), xtr, ytr,
+                      args.epochs, args.batch, args.seed)
+    p = fastact.sigmoid(fixed.forward(xtr))
+    print(f"  fixed (Linear-ReLU-Linear + BCEWithLogits, same start): final train loss "
+          f"{losses[-1]:.4f}, median probability on negatives {np.median(p[neg]):.2e}, test "
+          f"accuracy {accuracy(fixed.forward(xte), yte):.1%}; lint: "
+          f"{diagnostics.lint(fixed.layers + [nn.BCEWithLogits()]) or 'no findings'}")
 
 
 # --------------------------------------------------------------------------

@@ -116,6 +116,8 @@ def _info() -> int:
     print(f"simd_level: {fastact.simd_level()} (compiled: {compiled})")
     print(f"threads: {fastact.get_num_threads()}")
     print(f"numpy: {np.__version__}")
+    print(f"compiler: {_core.BUILD_INFO['compiler']}")
+    print(f"flags: {_core.BUILD_INFO['flags']}")
     return 0
 
 

@@ -36,6 +36,11 @@ cdef extern from "fastact.h":
     int fa_set_num_threads(int n) nogil
     int fa_have_openmp()
 
+cdef extern from *:
+    # Set by CMakeLists.txt for `python -m fastact info`.
+    const char *FA_COMPILER
+    const char *FA_BUILD_FLAGS
+
 cdef extern from "numpy/ufuncobject.h":
     # Only the fields we touch; the real struct is NumPy's.
     ctypedef struct UFuncStruct "PyUFuncObject":
@@ -110,7 +115,11 @@ def _build():
     for i in range(fa_nkernels):
         info = &fa_kernels[i]
         name = info.name.decode()
-        ufuncs[name] = _make_ufunc(info, loops + FA_NTYPES * i)
+        uf = _make_ufunc(info, loops + FA_NTYPES * i)
+        # Pickle (and Dask's workers) find a ufunc by module and name; say
+        # where, instead of letting pickle scan every module in sys.modules.
+        uf.__module__ = __name__
+        ufuncs[name] = uf
         table.append(dict(
             name=name, group=info.group.decode(), types=info.types.decode(),
             signature=info.signature.decode() if info.signature != NULL else None,
@@ -124,6 +133,7 @@ _SIMD_LEVEL, _UFUNCS, KERNEL_TABLE = _build()
 globals().update(_UFUNCS)
 COMPILED_LEVELS = tuple(fa_compiled_levels().decode().split(","))
 HAVE_OPENMP = bool(fa_have_openmp())
+BUILD_INFO = {"compiler": FA_COMPILER.decode(), "flags": FA_BUILD_FLAGS.decode()}
 
 
 def simd_level() -> str:

@@ -227,7 +227,7 @@ def _per_unit(value: Any, z_shape: tuple[int, ...], axes: tuple[int, ...], units
     return value.reshape(shape)
 
 
-def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
+def activation_stats(z: Any, fn: Any, axis: Any = 0, *, saturation_threshold: Any = None,
                      **params: Any) -> ActivationStats:
     """Per-unit dead fraction, saturated fraction, mean output and mean
     derivative of ``fn`` applied to the pre-activations ``z``.
@@ -237,10 +237,12 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
       evaluated in float32, as fastact computes it.
     fn: an element-wise activation -- its name ("relu", "sigmoid", ...), the
       fastact function, or a fastact.nn layer (its parameters are used).
-    threshold: saturation threshold on |f'(z)|, a number or one per unit;
-      default :func:`default_threshold` (1 % of the largest |f'|).
-    params: the activation's parameters (alpha=..., beta=...): numbers, or
-      arrays with one value per unit (broadcasting against the result).
+    saturation_threshold: a sample is saturated where |f'(z)| is below it;
+      a number or one per unit; default :func:`default_threshold` (1 % of
+      the largest |f'|).
+    params: the activation's parameters (alpha=..., beta=..., softplus's
+      threshold=...): numbers, or arrays with one value per unit
+      (broadcasting against the result).
 
     Returns :class:`ActivationStats` of float64 arrays with ``axis``
     removed (scalars for axis=None). "Dead" and "saturated" are defined in
@@ -272,13 +274,14 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, threshold: Any = None,
                 np.broadcast_shapes(np.shape(value), units) != units:
             raise ValueError(f"activation_stats: parameter {name!r} of shape {np.shape(value)} "
                              f"does not broadcast to the units' shape {units}")
+    threshold = saturation_threshold
     if threshold is None:
         threshold = _threshold_for(act, params, units)
     elif not _real(threshold) or np.any(np.isnan(threshold)):
-        raise ValueError(f"activation_stats: threshold must be a real number (or one per "
+        raise ValueError(f"activation_stats: saturation_threshold must be a real number (or one per "
                          f"unit), got {threshold!r}")
     elif np.broadcast_shapes(np.shape(threshold), units) != units:
-        raise ValueError(f"activation_stats: threshold of shape {np.shape(threshold)} does not "
+        raise ValueError(f"activation_stats: saturation_threshold of shape {np.shape(threshold)} does not "
                          f"broadcast to the units' shape {units}")
     m = math.prod(z.shape[r] for r in axes)
     kernel, numeric = _kernel(act, params)
@@ -351,15 +354,19 @@ def saturation(x: Any, fn: Any = "sigmoid", threshold: float | None = None,
     threshold: how much of a sigmoid/tanh layer passes (almost) no gradient.
 
     fn: "sigmoid" (default), "tanh", or any element-wise activation, as in
-    :func:`activation_stats`. threshold: default 1 % of the function's
-    largest derivative -- 0.0025 for sigmoid (|x| > 5.99), 0.01 for tanh
-    (|x| > 2.99). One compiled pass over x. NaN elements count as not
-    saturated (but are in the denominator).
+    :func:`activation_stats` (a name, a fastact function or a fastact.nn
+    layer; softplus's own ``threshold`` parameter is given through the
+    layer, ``saturation(x, nn.Softplus(threshold=10))``, since ``threshold``
+    here is the saturation threshold). threshold: default 1 % of the
+    function's largest derivative -- 0.0025 for sigmoid (|x| > 5.99), 0.01
+    for tanh (|x| > 2.99). One compiled pass over x. NaN elements count as
+    not saturated (but are in the denominator).
 
     >>> saturation(np.array([0.0, 1.0, 8.0, -8.0]), "sigmoid")
     0.5
     """
-    return float(activation_stats(x, fn, axis=None, threshold=threshold, **params).saturated)
+    stats = activation_stats(x, fn, axis=None, saturation_threshold=threshold, **params)
+    return float(stats.saturated)
 
 
 # --------------------------------------------------------------------------

@@ -162,7 +162,8 @@ def test_per_unit_parameters_and_thresholds() -> None:
     np.testing.assert_array_equal(s.mean_derivative, [0.5, 0.75])
     np.testing.assert_array_equal(s.dead, [0.5, 0.0])
     # one threshold per unit: 0.6 saturates unit 1's 0.5 slope, 0.1 does not
-    t = D.activation_stats(z, "leaky_relu", alpha=0.5, threshold=np.array([0.1, 0.6]))
+    t = D.activation_stats(z, "leaky_relu", alpha=0.5,
+                           saturation_threshold=np.array([0.1, 0.6]))
     np.testing.assert_array_equal(t.saturated, [0.0, 0.5])
     # default per-unit thresholds: 1% of each unit's largest slope (max(1, alpha))
     np.testing.assert_allclose(D.default_threshold("leaky_relu", alpha=np.array([0.5, 3.0])),
@@ -174,7 +175,7 @@ def test_per_unit_parameters_and_thresholds() -> None:
     with pytest.raises(ValueError, match="broadcast"):
         D.activation_stats(x, "leaky_relu", axis=(0, 2, 3), alpha=np.ones(4))
     with pytest.raises(ValueError, match="broadcast"):
-        D.activation_stats(z, "relu", threshold=np.ones(3))
+        D.activation_stats(z, "relu", saturation_threshold=np.ones(3))
 
 
 def test_stats_errors() -> None:
@@ -189,9 +190,9 @@ def test_stats_errors() -> None:
     with pytest.raises(TypeError, match="real"):
         D.activation_stats(np.ones(3, complex), "relu")
     with pytest.raises(ValueError, match="threshold"):
-        D.activation_stats(np.ones(3), "relu", threshold="big")
+        D.activation_stats(np.ones(3), "relu", saturation_threshold="big")
     with pytest.raises(ValueError, match="threshold"):
-        D.activation_stats(np.ones(3), "relu", threshold=NAN)
+        D.activation_stats(np.ones(3), "relu", saturation_threshold=NAN)
     with pytest.raises(TypeError, match="fn must be"):
         D.activation_stats(np.ones(3), 42)
 
@@ -242,7 +243,7 @@ def test_stats_match_numpy_for_every_activation(act, dtype, rng) -> None:
     z[5, :] = np.float16(10.5)
     thr = 0.05
     for axis in (0, 1, None):
-        got = D.activation_stats(z, act.name, axis=axis, threshold=thr, **params)
+        got = D.activation_stats(z, act.name, axis=axis, saturation_threshold=thr, **params)
         want = _numpy_stats(z, act.name, axis, thr, **params)
         np.testing.assert_array_equal(got.dead, want[0])
         np.testing.assert_array_equal(got.saturated, want[1])
@@ -267,7 +268,7 @@ def test_stats_every_memory_layout(layout: str, rng) -> None:
     else:
         z, axis = base[:256].reshape(4, 64, 131), 1
     for name in ("relu", "sigmoid"):
-        got = D.activation_stats(z, name, axis=axis, threshold=0.1)
+        got = D.activation_stats(z, name, axis=axis, saturation_threshold=0.1)
         want = _numpy_stats(z, name, axis, 0.1)
         np.testing.assert_array_equal(got.dead, want[0])
         np.testing.assert_array_equal(got.saturated, want[1])
@@ -437,7 +438,7 @@ def test_finding_fields() -> None:
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_approximations(approximate: str, rng) -> None:
     z = rng.standard_normal((200, 5)) * 3
-    got = D.activation_stats(z, "gelu", approximate=approximate, threshold=0.05)
+    got = D.activation_stats(z, "gelu", approximate=approximate, saturation_threshold=0.05)
     y = fastact.gelu(z, approximate=approximate)
     d = fastact.gelu_backward(np.ones_like(z), z, approximate=approximate)
     np.testing.assert_array_equal(got.saturated, np.mean(np.abs(d) < 0.05, axis=0))
@@ -445,3 +446,15 @@ def test_gelu_approximations(approximate: str, rng) -> None:
     np.testing.assert_allclose(got.mean_derivative, d.mean(axis=0), rtol=1e-12, atol=1e-15)
     assert D.activation_stats(z, nn.GELU(approximate)).mean_output.tolist() == \
         D.activation_stats(z, "gelu", approximate=approximate).mean_output.tolist()
+
+
+@pytest.mark.skipif(not hasattr(fastact, "softplus"),
+                    reason="fastact.softplus not in this build (the catalogue adds it)")
+def test_softplus_threshold_parameter_is_not_the_saturation_threshold() -> None:
+    z = np.array([-30.0, 0.0, 5.0, 30.0])
+    # softplus'(z) = sigmoid(beta z): 9.4e-14, 0.5, 0.993, 1 (linear above threshold)
+    s = D.activation_stats(z, "softplus", threshold=20.0, saturation_threshold=0.01)
+    assert s.saturated == 0.25
+    assert s.mean_derivative == pytest.approx((_sig(-30) + 0.5 + _sig(5) + 1.0) / 4, rel=1e-12)
+    assert D.saturation(z, nn.Softplus(beta=1.0, threshold=4.0)) == 0.25
+    assert D.saturation(z, "softplus", threshold=0.6) == 0.5

@@ -211,7 +211,7 @@ def test_rowwise_functions_have_no_elementwise_stats() -> None:
 ELEMENTWISE = [a for a in ACTIVATIONS if not a.rowwise and len(a.args) == 1]
 
 
-def _numpy_stats(z: np.ndarray, name: str, axis, threshold: float, **params):
+def _numpy_stats(z: np.ndarray, name: str, axis, sat: float, **params):
     """The definition, written out with NumPy and fastact's public
     forward/backward (float64 accumulation; float16 evaluated in float32)."""
     if z.dtype == np.float16:
@@ -219,7 +219,7 @@ def _numpy_stats(z: np.ndarray, name: str, axis, threshold: float, **params):
     act = {a.name: a for a in ACTIVATIONS}[name]
     y = np.asarray(act.forward(z, **params))
     d = np.asarray(act.backward(np.ones((), y.dtype), y if act.saved == "output" else z, **params))
-    t = np.asarray(threshold).astype(d.dtype)
+    t = np.asarray(sat).astype(d.dtype)
     return (np.mean((d == 0) & (z <= 0), axis=axis), np.mean(np.abs(d) < t, axis=axis),
             np.mean(y, axis=axis, dtype=np.float64), np.mean(d, axis=axis, dtype=np.float64))
 

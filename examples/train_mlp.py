@@ -163,6 +163,15 @@ class NpTanh:
         return g * (1 - self.y ** 2)
 
 
+class NpSigmoid:
+    def forward(self, x):
+        self.y = 1 / (1 + np.exp(-x))
+        return self.y
+
+    def backward(self, g):
+        return g * self.y * (1 - self.y)
+
+
 class NpBCEWithLogits:
     def forward(self, z, t):
         self.z, self.t = z, t
@@ -205,12 +214,11 @@ class ProbabilityBCE:
 # --------------------------------------------------------------------------
 
 
-def train(model: Sequential, loss: Any, optimizer: Any, x: np.ndarray, y: np.ndarray,
-          epochs: int, batch: int, seed: int) -> tuple[list[float], list[float]]:
-    """Mini-batch training; returns the mean loss and the seconds of each epoch."""
+def epochs(model: Sequential, loss: Any, optimizer: Any, x: np.ndarray, y: np.ndarray,
+           n_epochs: int, batch: int, seed: int):
+    """Mini-batch training; yields (mean loss, seconds) after each epoch."""
     order_rng = np.random.default_rng(seed)
-    losses, seconds = [], []
-    for _ in range(epochs):
+    for _ in range(n_epochs):
         t0 = time.perf_counter()
         order = order_rng.permutation(len(x))
         total = 0.0
@@ -223,9 +231,12 @@ def train(model: Sequential, loss: Any, optimizer: Any, x: np.ndarray, y: np.nda
             model.activation_seconds += time.perf_counter() - t1
             model.backward(g)
             optimizer.step()
-        seconds.append(time.perf_counter() - t0)
-        losses.append(total / len(x))
-    return losses, seconds
+        yield total / len(x), time.perf_counter() - t0
+
+
+def train(*args: Any) -> tuple[list[float], list[float]]:
+    losses, seconds = zip(*epochs(*args))
+    return list(losses), list(seconds)
 
 
 def accuracy(logits: np.ndarray, y: np.ndarray) -> float:
@@ -241,15 +252,22 @@ def _row(label: str, values: list[float], fmt: str = "{:6.3f}") -> str:
 def compare(title: str, build: Callable[[bool], tuple[Sequential, Any]], data: tuple,
             args: argparse.Namespace, make_optimizer: Callable) -> None:
     xtr, xte, ytr, yte = data
-    results = {}
-    for use_fastact in (True, False):
+    runs = {}
+    for name, use_fastact in (("fastact", True), ("numpy", False)):
         model, loss = build(use_fastact)
-        opt = make_optimizer(model.parameters())
-        losses, seconds = train(model, loss, opt, xtr, ytr, args.epochs, args.batch, args.seed)
+        runs[name] = (model, loss, epochs(model, loss, make_optimizer(model.parameters()),
+                                          xtr, ytr, args.epochs, args.batch, args.seed))
+    # Epochs alternate between the two nets, so that both see the same machine load.
+    history: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(args.epochs):
+        for name, (_, _, run) in runs.items():
+            history[name].append(next(run))
+    results = {}
+    for name, (model, loss, _) in runs.items():
+        losses, seconds = (list(v) for v in zip(*history[name]))
         act_ms = model.activation_seconds / args.epochs * 1e3
-        results["fastact" if use_fastact else "numpy"] = (
-            losses, float(np.median(seconds)) * 1e3, act_ms, accuracy(model.forward(xte), yte),
-            model.layers + [loss])
+        results[name] = (losses, float(np.median(seconds)) * 1e3, act_ms,
+                         accuracy(model.forward(xte), yte), model.layers + [loss])
     print(f"\n{title}")
     step = max(1, args.epochs // 15)
     shown = list(range(0, args.epochs, step))
@@ -328,6 +346,44 @@ def trap(data: tuple, args: argparse.Namespace, dtype: Any) -> None:
 
 
 # --------------------------------------------------------------------------
+# Where fastact's time goes: one large batch, forward + backward
+# --------------------------------------------------------------------------
+
+
+def micro(args: argparse.Namespace, dtype: Any) -> None:
+    rng = np.random.default_rng(args.seed)
+    n, h = 4096, 512
+    x = rng.standard_normal((n, h)).astype(dtype)
+    g = rng.standard_normal((n, h)).astype(dtype)
+    target = (rng.random((n, h)) < 0.5).astype(dtype)
+    labels = rng.integers(0, h, n)
+
+    def act(layer):
+        return lambda: layer.backward(g) if layer.forward(x) is not None else None
+
+    def loss(layer, t):
+        return lambda: layer.backward() if layer.forward(x, t) is not None else None
+
+    cases = [("ReLU", act(nn.ReLU()), act(NpReLU())),
+             ("Tanh", act(nn.Tanh()), act(NpTanh())),
+             ("Sigmoid", act(nn.Sigmoid()), act(NpSigmoid())),
+             ("BCEWithLogits", loss(nn.BCEWithLogits(), target), loss(NpBCEWithLogits(), target)),
+             ("SoftmaxCrossEntropy", loss(nn.SoftmaxCrossEntropy(), labels),
+              loss(NpSoftmaxCrossEntropy(), labels))]
+    print(f"\nForward + backward on one ({n}, {h}) {dtype} batch (median of 15, interleaved):")
+    for name, fa, npy in cases:
+        times: dict[str, list[float]] = {"fa": [], "np": []}
+        for _ in range(15):
+            for key, fn in (("fa", fa), ("np", npy)):
+                t0 = time.perf_counter()
+                fn()
+                times[key].append(time.perf_counter() - t0)
+        t_fa, t_np = (float(np.median(times[k])) * 1e3 for k in ("fa", "np"))
+        print(f"  {name:<20} fastact {t_fa:7.2f} ms   numpy {t_np:7.2f} ms   "
+              f"{t_np / t_fa:5.1f}x")
+
+
+# --------------------------------------------------------------------------
 
 
 def _standardise(xtr: np.ndarray, xte: np.ndarray, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -385,6 +441,7 @@ def main() -> None:
             (xtr, xte, ytr, yte), args, lambda params: SGD(params, lr=0.01))
 
     trap(cancer, args, dtype)
+    micro(args, dtype)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ shows the dead output after.
 
     pip install "fastact[examples]"      # scikit-learn
     python examples/train_mlp.py         # ~10 s
-    python examples/train_mlp.py --epochs 10 --dtype float64
+    python examples/train_mlp.py --epochs 10 --dtype float64 --threads 1
 """
 
 from __future__ import annotations
@@ -399,7 +399,11 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="fastact.set_num_threads (default: fastact's own choice)")
     args = parser.parse_args()
+    if args.threads is not None:
+        fastact.set_num_threads(args.threads)
     dtype = np.dtype(args.dtype)
     print(f"fastact {fastact.__version__}, SIMD {fastact.simd_level()}, "
           f"{fastact.get_num_threads()} thread(s); NumPy {np.__version__}; {dtype}; "

@@ -232,7 +232,8 @@ class ActivationLayer:
         self._shape = y.shape
         return y
 
-    __call__ = forward
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.forward(x)
 
     def backward(self, grad: Any) -> np.ndarray:
         """dL/dx = grad * f'(x), from the cached tensor."""
@@ -367,7 +368,8 @@ class PReLU:
         self._shape = y.shape
         return y
 
-    __call__ = forward
+    def __call__(self, x: Any) -> np.ndarray:
+        return self.forward(x)
 
     def backward(self, grad: Any) -> np.ndarray:
         """Returns dL/dx and sets ``grad_weight`` to dL/dweight."""
@@ -416,6 +418,12 @@ class LossLayer:
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
         self._count = 0
         self._loss_shape: tuple[int, ...] = ()
+
+    def __call__(self, logits: Any, target: Any) -> Any:
+        return self.forward(logits, target)
+
+    def forward(self, logits: Any, target: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def _reduce(self, losses: np.ndarray) -> Any:
         self._loss_shape = losses.shape
@@ -484,8 +492,6 @@ class BCEWithLogits(LossLayer):
         self._cache = (z, t)
         return self._reduce(np.asarray(fn(z, t)))
 
-    __call__ = forward
-
     def backward(self, grad: Any = 1.0) -> np.ndarray:
         """dL/dlogits."""
         if self._cache is None:
@@ -542,8 +548,6 @@ class SoftmaxCrossEntropy(LossLayer):
                              f"values in [{labels.min()}, {labels.max()}]")
         self._cache = (z, labels)
         return self._reduce(np.asarray(fn(z, labels, axis=axis)))
-
-    __call__ = forward
 
     def backward(self, grad: Any = 1.0) -> np.ndarray:
         """dL/dlogits."""

@@ -683,3 +683,18 @@ def test_training_matches_plain_numpy_prelu_gelu_log_softmax(rng) -> None:
     np_loss, np_w = run(PlainPReLU(), PlainGELU(), PlainLogSoftmax())
     np.testing.assert_allclose(fa_loss, np_loss, rtol=0, atol=1e-9)
     np.testing.assert_allclose(fa_w, np_w, rtol=0, atol=1e-9)
+
+
+@_needs("relu", "relu_backward")
+def test_call_goes_through_a_subclass_forward() -> None:
+    class Counting(nn.ReLU):
+        calls = 0
+
+        def forward(self, x):
+            Counting.calls += 1
+            return super().forward(x)
+
+    layer = Counting()
+    layer(np.ones(3))
+    assert Counting.calls == 1
+    assert repr(layer) == "Counting()"

@@ -236,7 +236,8 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, saturation_threshold: An
       default 0, the batch axis of a (batch, units) array). float16 is
       evaluated in float32, as fastact computes it.
     fn: an element-wise activation -- its name ("relu", "sigmoid", ...), the
-      fastact function, or a fastact.nn layer (its parameters are used).
+      fastact function, or a fastact.nn layer (its parameters are used; a
+      PReLU layer is leaky_relu with its weight as alpha along axis 1).
     saturation_threshold: a sample is saturated where |f'(z)| is below it;
       a number or one per unit; default :func:`default_threshold` (1 % of
       the largest |f'|).
@@ -260,6 +261,12 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, saturation_threshold: An
     >>> s.dead, s.mean_output
     (array([0.5, 0.5]), array([1.5, 1. ]))
     """
+    prelu = fn if isinstance(fn, nn.PReLU) else None
+    if prelu is not None:  # prelu is leaky_relu with a learned alpha per channel
+        if params:
+            raise TypeError("activation_stats: a PReLU layer brings its own weight; pass no "
+                            "parameters")
+        fn = "leaky_relu"
     act, params = _resolve("activation_stats", fn, params)
     z = np.asarray(z)
     if z.dtype.kind not in "biuf":
@@ -269,6 +276,8 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, saturation_threshold: An
         axis = 0
     axes = _axes("activation_stats", z, axis)
     units = tuple(z.shape[i] for i in range(z.ndim) if i not in axes)
+    if prelu is not None:
+        params["alpha"] = _prelu_alpha(prelu, z.shape, axes, units)
     for name, value in params.items():
         if not isinstance(value, str) and np.ndim(value) and \
                 np.broadcast_shapes(np.shape(value), units) != units:
@@ -302,6 +311,21 @@ def activation_stats(z: Any, fn: Any, axis: Any = 0, *, saturation_threshold: An
     if dead.ndim == 0:
         return ActivationStats(dead[()], sat[()], sum_y[()], sum_d[()])
     return ActivationStats(dead, sat, sum_y, sum_d)
+
+
+def _prelu_alpha(layer: Any, z_shape: tuple[int, ...], axes: tuple[int, ...],
+                 units: tuple[int, ...]) -> Any:
+    """A PReLU layer's weight (along z's axis 1) as a per-unit alpha."""
+    w = np.asarray(layer.weight, dtype=np.float64).reshape(-1)
+    if w.size == 1:
+        return float(w[0])
+    if len(z_shape) < 2 or z_shape[1] != w.size or 1 in axes:
+        raise ValueError(f"activation_stats: PReLU(num_parameters={w.size}) needs axis 1 of z "
+                         f"(size {w.size}) among the units, got z of shape {z_shape} and "
+                         f"axis {axes}")
+    shape = [1] * len(units)
+    shape[1 - sum(r < 1 for r in axes)] = w.size
+    return w.reshape(shape)
 
 
 #: Functions whose string parameter selects another kernel row:

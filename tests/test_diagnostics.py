@@ -458,3 +458,23 @@ def test_softplus_threshold_parameter_is_not_the_saturation_threshold() -> None:
     assert s.mean_derivative == pytest.approx((_sig(-30) + 0.5 + _sig(5) + 1.0) / 4, rel=1e-12)
     assert D.saturation(z, nn.Softplus(beta=1.0, threshold=4.0)) == 0.25
     assert D.saturation(z, "softplus", threshold=0.6) == 0.5
+
+
+def test_prelu_layer_stats_use_its_weight_per_channel() -> None:
+    layer = nn.PReLU(3)
+    layer.weight[...] = [0.0, 0.5, 2.0]
+    z = -np.ones((4, 3, 5))
+    z[0] = 1.0  # one positive sample per channel and position
+    s = D.activation_stats(z, layer, axis=(0, 2))
+    # per channel: 1 of 4 samples -> 1 (slope 1); 3 of 4 -> -w (slope w)
+    np.testing.assert_allclose(s.mean_output, [0.25, 0.25 - 0.375, 0.25 - 1.5], rtol=1e-15)
+    np.testing.assert_allclose(s.mean_derivative, [0.25, 0.25 + 0.375, 0.25 + 1.5], rtol=1e-15)
+    np.testing.assert_array_equal(s.dead, [0.75, 0.0, 0.0])  # weight 0: flat below 0
+    t = D.activation_stats(z, layer, axis=0)  # units (3, 5): the weight runs along axis 0
+    np.testing.assert_allclose(t.mean_output[:, 0], s.mean_output, rtol=1e-15)
+    with pytest.raises(ValueError, match="axis 1"):
+        D.activation_stats(z, layer, axis=1)
+    with pytest.raises(TypeError, match="own weight"):
+        D.activation_stats(z, layer, alpha=0.1)
+    shared = nn.PReLU()  # one weight, any shape
+    assert D.activation_stats(np.array([-2.0, 2.0]), shared).mean_output == pytest.approx(0.75)

@@ -22,4 +22,6 @@ from . import _threads_init as _threads_init  # noqa: E402,F401  (applies FASTAC
 globals().update(_PUBLIC)
 del _use_installed_if_unbuilt
 
+from . import diagnostics, nn, reference  # noqa: E402  (fastact.nn etc. as attributes)
+
 __all__ = sorted(_PUBLIC) + ["get_num_threads", "set_num_threads", "simd_level", "__version__"]

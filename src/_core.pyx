@@ -34,7 +34,10 @@ cdef extern from "fastact.h":
     const char *fa_compiled_levels()
     int fa_get_num_threads() nogil
     int fa_set_num_threads(int n) nogil
-    int fa_have_openmp()
+    int fa_have_threads()
+    long fa_thread_stats(int which)
+    void fa_get_thread_tuning(cnp.npy_intp *min_work, double *min_ns, double *chunk_ns)
+    void fa_set_thread_tuning(cnp.npy_intp min_work, double min_ns, double chunk_ns)
 
 cdef extern from "numpy/ufuncobject.h":
     # Only the fields we touch; the real struct is NumPy's.
@@ -123,7 +126,7 @@ def _build():
 _SIMD_LEVEL, _UFUNCS, KERNEL_TABLE = _build()
 globals().update(_UFUNCS)
 COMPILED_LEVELS = tuple(fa_compiled_levels().decode().split(","))
-HAVE_OPENMP = bool(fa_have_openmp())
+HAVE_THREADS = bool(fa_have_threads())  # False: a build without pthreads runs serially
 
 
 def simd_level() -> str:
@@ -143,3 +146,24 @@ def set_num_threads(n) -> None:
     n = operator.index(n)
     if n < 1 or fa_set_num_threads(n) != 0:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+
+
+def _thread_stats() -> dict:
+    """The pool's counters (tests): workers started, parallel jobs, chunks run by workers."""
+    return {"workers": fa_thread_stats(0), "jobs": fa_thread_stats(1),
+            "worker_chunks": fa_thread_stats(2)}
+
+
+def _thread_tuning(min_work=None, min_ns=None, chunk_ns=None) -> tuple:
+    """Get (and with arguments, set) when a call goes parallel: at least
+    min_work elements and min_ns of estimated serial work, chunks of about
+    chunk_ns. Returns the previous (min_work, min_ns, chunk_ns). For tests."""
+    cdef cnp.npy_intp w
+    cdef double ns, cns
+    fa_get_thread_tuning(&w, &ns, &cns)
+    old = (w, ns, cns)
+    if min_work is not None or min_ns is not None or chunk_ns is not None:
+        fa_set_thread_tuning(w if min_work is None else min_work,
+                             ns if min_ns is None else min_ns,
+                             cns if chunk_ns is None else chunk_ns)
+    return old

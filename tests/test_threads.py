@@ -357,3 +357,36 @@ def test_fastact_does_not_import_threadpoolctl() -> None:
     proc = _run("import sys, fastact; print('threadpoolctl' in sys.modules)")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------
+# The pool's C code under ThreadSanitizer (needs a C compiler with libtsan)
+# --------------------------------------------------------------------------
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+STRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c", "pool_stress.c")
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(SRC, "threads.c")), reason="not run from a checkout")
+@pytest.mark.skipif(sys.platform == "win32", reason="pthreads only")
+def test_pool_under_thread_sanitizer(tmp_path) -> None:
+    import shutil
+
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        pytest.skip("no C compiler")
+    exe = tmp_path / "pool_stress"
+    build = subprocess.run(
+        [cc, "-O1", "-g", "-fsanitize=thread", "-DFA_HAVE_PTHREADS=1", "-I", SRC,
+         os.path.join(SRC, "threads.c"), STRESS, "-lpthread", "-lm", "-o", str(exe)],
+        capture_output=True, text=True, timeout=120,
+    )
+    if build.returncode != 0:
+        pytest.skip(f"cannot build with -fsanitize=thread: {build.stderr[-500:]}")
+    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TSAN_OPTIONS": "halt_on_error=1"})
+    if "FATAL: ThreadSanitizer: unexpected memory mapping" in run.stderr:
+        pytest.skip("ThreadSanitizer cannot run here (ASLR layout)")
+    assert run.returncode == 0, run.stdout + run.stderr[-4000:]
+    assert "pool_stress ok" in run.stdout
+    assert "WARNING: ThreadSanitizer" not in run.stderr

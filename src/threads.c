@@ -11,12 +11,16 @@
  * - A call first runs a small probe chunk itself and times it. If the rest
  *   would take less than FA_PARALLEL_MIN_NS on one thread it stays serial:
  *   the threshold is in time, so it adapts to the function (relu needs ~10x
- *   more elements than an exp-based function before a second thread pays).
- * - Otherwise the rest is cut into chunks (a multiple of 64 elements, at most
- *   ~FA_CHUNK_NS of work each) that the caller AND the workers claim through
- *   one atomic counter. The caller never waits for a worker that has not
- *   started: if none shows up, the caller simply does every chunk. It waits
- *   only for chunks that a running worker has claimed and is finishing.
+ *   more elements than an exp-based function before a second thread pays),
+ *   to the dtype, the strides and the machine.
+ * - Otherwise the rest is cut into chunks that the caller AND the workers
+ *   claim through one atomic counter (an offset). The caller never waits for
+ *   a worker that has not started: if none shows up, the caller simply does
+ *   every chunk. It waits only for chunks that a running worker has claimed
+ *   and is finishing. Chunks are guided: each claim takes a share of what
+ *   is left (at most ~FA_CHUNK_NS of work, at least ~FA_MIN_CHUNK_NS, a
+ *   multiple of 64 elements), so a worker that wakes up late takes a small
+ *   piece near the end and the caller's wait for it stays short.
  * - Workers spin briefly after a job (back-to-back calls find them awake),
  *   then sleep on a futex (a condition variable where there is no futex).
  * - One job at a time: a call that finds the pool busy (another Python
@@ -63,27 +67,37 @@
 #define FA_CHUNK_ALIGN ((fa_intp)64)
 
 /* Below this many elements (iterations x elements per iteration) a call is
- * serial without even timing a probe: at best 2 threads would save ~1 us of
- * an exp-based kernel, less than waking a worker costs. */
-#define FA_PARALLEL_MIN_WORK ((fa_intp)1 << 14)
-/* The probe: the first ~4096 elements (a multiple of 64), timed. */
-#define FA_PROBE_WORK ((fa_intp)4096)
+ * serial without even timing a probe (two clock reads, ~60 ns here: 5% of a
+ * relu call at 8k elements). Only a slow kernel (a scalar libm fallback at
+ * ~10 ns/element) would have gained from threads below it. */
+#define FA_PARALLEL_MIN_WORK ((fa_intp)1 << 13)
+/* The probe: the first ~2048 elements (a multiple of 64), timed: ~0.1 us
+ * for relu, a few us for an exp-based kernel, against ~25 ns for the two
+ * clock reads. */
+#define FA_PROBE_WORK ((fa_intp)2048)
 /* Go parallel only when the rest of the call would take longer than this
- * on one thread. Measured (AMD EPYC Zen 4, 2 cores, avx512, see the report
- * of the speed issue): waking a sleeping worker costs the caller ~2-4 us
- * (futex syscall under KVM) and the worker starts 10-40 us later; with a
- * spinning worker a job starts in < 1 us. 2 threads beat 1 from ~20 us of
- * serial work and the gain is ~1.5x from ~100 us: relu (0.06 ns/element in
- * cache) crosses over near 256k float32 elements, exp-based kernels
- * (sigmoid, gelu, silu: 0.3-0.6 ns/element) near 32k-64k -- PyTorch's fixed
- * 32k grain is right for the latter and too small for the former. */
-#define FA_PARALLEL_MIN_NS 20000.0
+ * on one thread. Measured with bench/threads_threshold.py (AMD EPYC Zen 4,
+ * 2 cores under KVM, avx512, float32; the machine loaded by other jobs):
+ * 2 threads forced on vs 1 thread, median of 15 interleaved rounds --
+ *   relu      65k elements  3.4 us serial: 0.87x;  131k  9.4 us: 1.49x;
+ *             262k 22 us: 1.58x
+ *   sigmoid   8k elements   18 us serial:  1.20x;  16k   47 us: 1.61x
+ *             (libm expf kernel, ~2-8 ns/element)
+ * so a second thread pays from ~5-10 us of serial work, whatever the
+ * function; in elements that is ~100k for relu (0.07 ns/element in cache)
+ * but ~10-30k for an exp-based kernel at 0.3-1 ns/element -- PyTorch's
+ * fixed 32k grain suits the latter, not the former. Waking a sleeping
+ * worker costs the caller ~2-4 us (futex syscall under KVM), and the worker
+ * starts 10-40 us later, which guided chunks absorb. */
+#define FA_PARALLEL_MIN_NS 10000.0
 /* Upper bound on the work of one chunk: bounds what the caller can wait for
  * (a worker preempted in the middle of its chunk) while keeping the cost of
  * claiming a chunk (~50-100 ns) below 0.5%. */
 #define FA_CHUNK_NS 25000.0
-/* At least this many chunks per thread, for balance on mid-sized calls. */
-#define FA_CHUNKS_PER_THREAD 4
+/* Lower bound (the pieces near the end of a job), at least 64 elements. */
+#define FA_MIN_CHUNK_NS 2000.0
+/* A claim takes 1/(FA_GUIDED_SHARE x threads) of what is left. */
+#define FA_GUIDED_SHARE 2
 /* A worker spins this long after a job before it sleeps, so that calls in
  * quick succession (a model's layers) find it awake. */
 #define FA_WORKER_SPIN_NS 50000.0
@@ -232,16 +246,17 @@ typedef struct {
     char *args[FA_MAX_ARGS];
     const fa_intp *dims, *steps;
     int nargs;
-    fa_intp first;   /* iterations done by the probe */
-    fa_intp n;       /* all iterations */
-    fa_intp chunk;   /* iterations per chunk */
-    fa_intp nchunks; /* chunks after the probe */
+    fa_intp n;         /* all iterations */
+    fa_intp min_chunk; /* iterations per claim: at least (a multiple of 64 */
+    fa_intp max_chunk; /* when element-wise), at most; the last may be less */
+    fa_intp align;     /* 64 element-wise, 1 row-wise */
+    int threads;       /* helpers + the caller */
 #ifdef FA_HAVE_MXCSR
     unsigned int csr;
 #else
     int round;
 #endif
-    _Alignas(64) atomic_intptr_t next; /* next chunk to claim */
+    _Alignas(64) atomic_intptr_t next; /* first iteration not claimed yet */
 } fa_job;
 
 static fa_job fa_the_job;
@@ -290,10 +305,16 @@ static long fa_work(fa_job *job)
 {
     long done = 0;
     for (;;) {
-        fa_intp c = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
-        if (c >= job->nchunks) return done;
-        fa_intp start = job->first + c * job->chunk;
-        fa_intp len = job->n - start < job->chunk ? job->n - start : job->chunk;
+        fa_intp start = atomic_load_explicit(&job->next, memory_order_relaxed), len;
+        do { /* a failed CAS reloads start */
+            fa_intp left = job->n - start;
+            if (left <= 0) return done;
+            len = left / ((fa_intp)job->threads * FA_GUIDED_SHARE);
+            len = len < job->min_chunk ? job->min_chunk : len > job->max_chunk ? job->max_chunk : len;
+            len = (len + job->align - 1) / job->align * job->align;
+            if (len > left) len = left;
+        } while (!atomic_compare_exchange_weak_explicit(&job->next, &start, start + len,
+                                                        memory_order_relaxed, memory_order_relaxed));
         fa_run_range(job->fn, job->args, job->dims, job->steps, job->nargs, start, len);
         done++;
     }
@@ -411,7 +432,8 @@ static int fa_pool_ensure(int want)
 /* Iterations [first, n) as a job for the pool; returns 0 (and does nothing)
  * if the pool is busy or has no worker. */
 static int fa_run_parallel(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps,
-                           int nargs, fa_intp first, fa_intp n, fa_intp chunk, int helpers)
+                           int nargs, fa_intp first, fa_intp n, fa_intp min_chunk,
+                           fa_intp max_chunk, fa_intp align, int helpers)
 {
     int expected = 0;
     if (!atomic_compare_exchange_strong_explicit(&fa_busy, &expected, 1, memory_order_acquire,
@@ -430,16 +452,17 @@ static int fa_run_parallel(fa_range_fn fn, char **args, const fa_intp *dims, con
     job->dims = dims;
     job->steps = steps;
     job->nargs = nargs;
-    job->first = first;
     job->n = n;
-    job->chunk = chunk;
-    job->nchunks = (n - first + chunk - 1) / chunk;
+    job->min_chunk = min_chunk;
+    job->max_chunk = max_chunk;
+    job->align = align;
+    job->threads = helpers + 1;
 #ifdef FA_HAVE_MXCSR
     job->csr = _mm_getcsr() & ~0x3Fu; /* controls only, not the flags */
 #else
     job->round = fegetround();
 #endif
-    atomic_store_explicit(&job->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&job->next, first, memory_order_relaxed);
     atomic_store_explicit(&fa_helpers, helpers, memory_order_relaxed);
     unsigned s = atomic_load_explicit(&fa_state, memory_order_relaxed);
     unsigned gen = (FA_GEN(s) + 1) & (FA_NO_GEN >> FA_GEN_SHIFT);
@@ -514,14 +537,15 @@ static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const
     double rest_ns = per_iter * (double)rest;
     if (rest_ns >= fa_min_ns) {
         int helpers = nt - 1 < FA_MAX_WORKERS ? nt - 1 : FA_MAX_WORKERS;
-        /* Chunks: at least FA_CHUNKS_PER_THREAD per thread, at most
-         * fa_chunk_ns of work, at least the probe's size. */
-        double by_balance = (double)rest / ((double)(helpers + 1) * FA_CHUNKS_PER_THREAD);
-        double by_time = per_iter > 0 ? fa_chunk_ns / per_iter : (double)rest;
-        double c = by_balance < by_time ? by_balance : by_time;
-        fa_intp chunk = c < (double)probe ? probe : c > (double)rest ? rest : (fa_intp)c;
-        if (work == 1) chunk = (chunk + FA_CHUNK_ALIGN - 1) / FA_CHUNK_ALIGN * FA_CHUNK_ALIGN;
-        if (fa_run_parallel(fn, args, dims, steps, nargs, probe, n, chunk, helpers)) return;
+        double min_ns = fa_chunk_ns < FA_MIN_CHUNK_NS ? fa_chunk_ns : FA_MIN_CHUNK_NS;
+        double lo = per_iter > 0 ? min_ns / per_iter : (double)rest;
+        double hi = per_iter > 0 ? fa_chunk_ns / per_iter : (double)rest;
+        fa_intp min_chunk = lo < 1 ? 1 : lo > (double)rest ? rest : (fa_intp)lo;
+        fa_intp max_chunk = hi < (double)min_chunk ? min_chunk : hi > (double)rest ? rest : (fa_intp)hi;
+        fa_intp align = work == 1 ? FA_CHUNK_ALIGN : 1;
+        if (fa_run_parallel(fn, args, dims, steps, nargs, probe, n, min_chunk, max_chunk, align,
+                            helpers))
+            return;
     }
     fa_run_range(fn, args, dims, steps, nargs, probe, rest);
 #else

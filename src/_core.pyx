@@ -32,6 +32,7 @@ cdef extern from "fastact.h":
     int FA_SAVED_OUTPUT
     const fa_loop_fn *fa_select_loops(const char **level, const char **error)
     const char *fa_compiled_levels()
+    const char *fa_supported_levels()
     int fa_get_num_threads() nogil
     int fa_set_num_threads(int n) nogil
     int fa_have_threads()
@@ -105,9 +106,12 @@ def _build():
     cdef int i
     if loops == NULL:
         import os
+        compiled = fa_compiled_levels().decode().replace(",", ", ")
+        supported = fa_supported_levels().decode().replace(",", ", ")
         raise ImportError(
-            f"fastact: FASTACT_SIMD={os.environ.get('FASTACT_SIMD')!r}: {error.decode()}; "
-            f"levels compiled in: {fa_compiled_levels().decode()}")
+            f"fastact: FASTACT_SIMD={os.environ.get('FASTACT_SIMD')!r}: {error.decode()}. "
+            f"Levels in this build: {compiled}; this CPU supports: {supported}. "
+            "Set FASTACT_SIMD to one of those, or unset it to pick the best automatically.")
     ufuncs = {}
     table = []
     for i in range(fa_nkernels):
@@ -126,6 +130,7 @@ def _build():
 _SIMD_LEVEL, _UFUNCS, KERNEL_TABLE = _build()
 globals().update(_UFUNCS)
 COMPILED_LEVELS = tuple(fa_compiled_levels().decode().split(","))
+SUPPORTED_LEVELS = tuple(fa_supported_levels().decode().split(","))  # by this CPU, best last
 HAVE_THREADS = bool(fa_have_threads())  # False: a build without pthreads runs serially
 
 

@@ -58,6 +58,7 @@ extern const int fa_nkernels;
  * FA_NTYPES entries per kernel, in table order. On failure returns NULL and
  * sets *error to a message. */
 const fa_loop_fn *fa_select_loops(const char **level, const char **error);
-const char *fa_compiled_levels(void);
+const char *fa_compiled_levels(void);  /* "baseline,avx2,avx512" */
+const char *fa_supported_levels(void); /* those the CPU runs, best last */
 
 #endif

@@ -560,10 +560,15 @@ static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const
  * NaN compared in a select raises "invalid", and vector code evaluates both
  * sides of a select, so a discarded lane may raise "overflow". NumPy turns
  * flags left set by a loop into RuntimeWarnings; clear them (in the calling
- * thread, the one NumPy inspects; workers' flags are never looked at). */
+ * thread, the one NumPy inspects; workers' flags are never looked at).
+ * Only the four NumPy reports, and only when set: feclearexcept costs ~80 ns
+ * (x87 environment reload) against ~11 ns for fetestexcept, a quarter of a
+ * NumPy ufunc call at n = 100; "inexact", set by nearly every kernel, is
+ * not one NumPy looks at. */
+#define FA_NUMPY_FLAGS (FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID)
 void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nin,
             int nargs, fa_intp work)
 {
     fa_run_split(fn, args, dims, steps, nin, nargs, work);
-    feclearexcept(FE_ALL_EXCEPT);
+    if (fetestexcept(FA_NUMPY_FLAGS)) feclearexcept(FA_NUMPY_FLAGS);
 }

@@ -137,7 +137,9 @@ def _torch_table(torch: Any) -> dict[str, tuple[Callable | None, Callable | None
         ),
         "prelu": (
             lambda x, w, o: a._prelu_kernel(x, w),  # no out variant
-            lambda g, x, w, o: a._prelu_kernel_backward(g, x, w),
+            # The kernel's weight gradient is per element; autograd then sums
+            # it to the weight's shape (sum_to_size), as here.
+            lambda g, x, w, o: _prelu_backward(a, g, x, w),
         ),
         "softmax": (
             lambda x, o, temperature=1.0: a._softmax.out(x if temperature == 1.0 else x / temperature, -1, False, out=o),
@@ -156,6 +158,11 @@ def _torch_table(torch: Any) -> dict[str, tuple[Callable | None, Callable | None
         ),
         "softmax_cross_entropy": (cross_entropy, cross_entropy_backward),
     }
+
+
+def _prelu_backward(a: Any, g: Any, x: Any, w: Any) -> tuple[Any, Any]:
+    gx, gw = a._prelu_kernel_backward(g, x, w)
+    return gx, gw.sum_to_size(w.shape)
 
 
 _BUFFERS: dict[int, Any] = {}

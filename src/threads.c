@@ -543,7 +543,8 @@ static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const
         fa_intp min_chunk = lo < 1 ? 1 : lo > (double)rest ? rest : (fa_intp)lo;
         fa_intp max_chunk = hi < (double)min_chunk ? min_chunk : hi > (double)rest ? rest : (fa_intp)hi;
         fa_intp align = work == 1 ? FA_CHUNK_ALIGN : 1;
-        if (fa_run_parallel(fn, args, dims, steps, nargs, probe, n, min_chunk, max_chunk, align,
+        if (rest >= 2 * min_chunk && /* else there is nothing to share */
+            fa_run_parallel(fn, args, dims, steps, nargs, probe, n, min_chunk, max_chunk, align,
                             helpers))
             return;
     }

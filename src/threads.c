@@ -71,9 +71,9 @@
  * relu call at 8k elements). Only a slow kernel (a scalar libm fallback at
  * ~10 ns/element) would have gained from threads below it. */
 #define FA_PARALLEL_MIN_WORK ((fa_intp)1 << 13)
-/* The probe: the first ~2048 elements (a multiple of 64), timed: ~0.1 us
- * for relu, a few us for an exp-based kernel, against ~25 ns for the two
- * clock reads. */
+/* The probe: the first ~2048 elements (a multiple of 64), timed: ~0.15 us
+ * for relu, ~1 us for an exp-based kernel, against ~60 ns for the two clock
+ * reads (clock_gettime through the vDSO, ~30 ns each here). */
 #define FA_PROBE_WORK ((fa_intp)2048)
 /* Go parallel only when the rest of the call would take longer than this
  * on one thread. Measured with bench/threads_threshold.py (AMD EPYC Zen 4,
@@ -117,10 +117,12 @@
 #include <unistd.h>
 #define FA_FUTEX 1
 #endif
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__SSE__)
 #include <xmmintrin.h>
 #define FA_CPU_RELAX() _mm_pause()
 #define FA_HAVE_MXCSR 1
+#elif (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define FA_CPU_RELAX() __builtin_ia32_pause()
 #elif defined(__aarch64__) || defined(__arm__)
 #define FA_CPU_RELAX() __asm__ __volatile__("yield" ::: "memory")
 #else
@@ -196,7 +198,8 @@ static void fa_run_range(fa_range_fn fn, char **args, const fa_intp *dims, const
 }
 
 /* Tuning knobs (tests force threads on small arrays through
- * fa_set_thread_tuning; the defaults are the constants above). */
+ * fa_set_thread_tuning; the defaults are the constants above). Set them
+ * while no call runs: they are plain variables, read without a lock. */
 static fa_intp fa_min_work = FA_PARALLEL_MIN_WORK;
 static double fa_min_ns = FA_PARALLEL_MIN_NS;
 static double fa_chunk_ns = FA_CHUNK_NS;

@@ -16,6 +16,7 @@ Nothing here imports scipy or torch until ``load()`` is called.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -206,7 +207,7 @@ class Peer:
         fn = self.table[function][0 if direction == "forward" else 1]
         peer_args = [self.to_peer(a) for a in args]
         peer_out = tuple(self.to_peer(o) for o in out) if isinstance(out, tuple) else self.to_peer(out)
-        call = lambda: fn(*peer_args, peer_out, **params)  # noqa: E731
+        call = functools.partial(fn, *peer_args, peer_out, **params)  # no extra Python frame
         call()  # fails here, not in the middle of the timing, if the arguments do not fit
         return call
 

@@ -29,7 +29,15 @@ import os
 import fastact
 import fastact.reference as reference
 from fastact import _peers
-from fastact._bench import DEFAULT_DTYPES, DEFAULT_SIZES, DIRECTIONS, _out_like, by_name, make_inputs
+from fastact._bench import (
+    DEFAULT_DTYPES,
+    DEFAULT_SIZES,
+    DIRECTIONS,
+    _out_like,
+    by_name,
+    direct_call,
+    make_inputs,
+)
 from fastact._registry import ACTIVATIONS
 
 if "FASTACT_NUM_THREADS" not in os.environ:
@@ -89,10 +97,7 @@ def test_bench(benchmark, case: Case, impl: str) -> None:
     benchmark.extra_info.update(case._asdict())
     if impl == "fastact":
         fn = getattr(act, case.direction)
-        out = _out_like(fn(*args, **act.params))
-
-        def call():
-            return fn(*args, **act.params, out=out)
+        call = direct_call(fn, args, act.params, _out_like(fn(*args, **act.params)))
 
     elif impl in _peers.PEERS:
         peer = _peer(impl)

@@ -111,7 +111,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
-#if defined(__linux__)
+#if defined(__linux__) && !defined(FA_NO_FUTEX) /* FA_NO_FUTEX: test the fallback */
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>

@@ -369,7 +369,10 @@ STRESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c", "pool_str
 
 @pytest.mark.skipif(not os.path.exists(os.path.join(SRC, "threads.c")), reason="not run from a checkout")
 @pytest.mark.skipif(sys.platform == "win32", reason="pthreads only")
-def test_pool_under_thread_sanitizer(tmp_path) -> None:
+@pytest.mark.parametrize("wait", ["futex", "condvar"])
+def test_pool_under_thread_sanitizer(wait, tmp_path) -> None:
+    """The pool's C code on its own (tests/c/pool_stress.c), with its futex
+    waits and with the condition-variable fallback of other systems."""
     import shutil
 
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
@@ -378,6 +381,7 @@ def test_pool_under_thread_sanitizer(tmp_path) -> None:
     exe = tmp_path / "pool_stress"
     build = subprocess.run(
         [cc, "-O1", "-g", "-fsanitize=thread", "-DFA_HAVE_PTHREADS=1", "-I", SRC,
+         *(["-DFA_NO_FUTEX=1"] if wait == "condvar" else []),
          os.path.join(SRC, "threads.c"), STRESS, "-lpthread", "-lm", "-o", str(exe)],
         capture_output=True, text=True, timeout=120,
     )

@@ -140,12 +140,19 @@ def simd_level() -> str:
 
 
 def get_num_threads() -> int:
-    """Threads a large element-wise call may use."""
+    """Threads a large call may use (the calling thread included).
+
+    The default is FASTACT_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs
+    this process may run on; 1 in a build without the thread pool."""
     return fa_get_num_threads()
 
 
 def set_num_threads(n) -> None:
-    """Set the threads a large element-wise call may use (n >= 1)."""
+    """Set the threads a large call may use (n >= 1), for the whole process.
+
+    Calls that would take less than ~10 us on one thread always run on one;
+    results never depend on the thread count. threadpoolctl can do the same
+    (see fastact.register_threadpoolctl)."""
     if isinstance(n, bool):
         raise TypeError("set_num_threads: n must be an integer, got bool")
     n = operator.index(n)

@@ -161,9 +161,12 @@ def set_num_threads(n) -> None:
 
 
 def _thread_stats() -> dict:
-    """The pool's counters (tests): workers started, parallel jobs, chunks run by workers."""
+    """The pool's counters (tests, diagnostics): workers started, parallel jobs,
+    chunks run by workers, the callers' total wait for chunks in flight on
+    workers (ns), and the waits over 100 us."""
     return {"workers": fa_thread_stats(0), "jobs": fa_thread_stats(1),
-            "worker_chunks": fa_thread_stats(2)}
+            "worker_chunks": fa_thread_stats(2), "caller_wait_ns": fa_thread_stats(3),
+            "long_waits": fa_thread_stats(4)}
 
 
 def _thread_tuning(min_work=None, min_ns=None, chunk_ns=None) -> tuple:

@@ -25,7 +25,8 @@ int fa_get_num_threads(void);
 int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
 int fa_have_threads(void);       /* 1 if this build has the thread pool */
 /* The pool's counters, for tests: 0 workers started, 1 parallel jobs,
- * 2 chunks run by workers (not by the calling thread). */
+ * 2 chunks run by workers (not by the calling thread), 3 total ns callers
+ * waited for chunks in flight on workers, 4 such waits over 100 us. */
 long fa_thread_stats(int which);
 /* When a call goes parallel (threads.c): at least min_work elements, and an
  * estimated serial time of at least min_ns for the rest after the probe;

@@ -272,7 +272,7 @@ static atomic_int fa_nworkers;              /* workers started in this process *
 static pthread_mutex_t fa_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fa_atfork_once = PTHREAD_ONCE_INIT;
 /* Statistics for the tests (which must see that workers really ran). */
-static atomic_long fa_stat_jobs, fa_stat_worker_chunks;
+static atomic_long fa_stat_jobs, fa_stat_worker_chunks, fa_stat_wait_ns, fa_stat_long_waits;
 
 /* Sleep while *addr == expected (spurious wake-ups allowed); wake. */
 #ifdef FA_FUTEX
@@ -479,7 +479,7 @@ static int fa_run_parallel(fa_range_fn fn, char **args, const fa_intp *dims, con
     /* Close, then wait only for chunks that running workers claimed. */
     s = atomic_fetch_and_explicit(&fa_state, ~FA_OPEN, memory_order_acq_rel) & ~FA_OPEN;
     if (s & FA_INSIDE_MASK) {
-        double deadline = fa_now_ns() + FA_CALLER_SPIN_NS;
+        double start = fa_now_ns(), deadline = start + FA_CALLER_SPIN_NS;
         do {
             for (int i = 0; i < 16; i++) FA_CPU_RELAX();
             s = atomic_load_explicit(&fa_state, memory_order_acquire);
@@ -494,6 +494,9 @@ static int fa_run_parallel(fa_range_fn fn, char **args, const fa_intp *dims, con
             fa_wait(&fa_state, s);
             s = atomic_load_explicit(&fa_state, memory_order_acquire);
         }
+        long waited = (long)(fa_now_ns() - start);
+        atomic_fetch_add_explicit(&fa_stat_wait_ns, waited, memory_order_relaxed);
+        if (waited > 100000) atomic_fetch_add_explicit(&fa_stat_long_waits, 1, memory_order_relaxed);
     }
     atomic_store_explicit(&fa_busy, 0, memory_order_release);
     return 1;
@@ -505,11 +508,13 @@ long fa_thread_stats(int which)
     case 0: return atomic_load(&fa_nworkers);
     case 1: return atomic_load(&fa_stat_jobs);
     case 2: return atomic_load(&fa_stat_worker_chunks);
+    case 3: return atomic_load(&fa_stat_wait_ns);
+    case 4: return atomic_load(&fa_stat_long_waits);
     default: return -1;
     }
 }
 #else
-long fa_thread_stats(int which) { return which <= 2 ? 0 : -1; }
+long fa_thread_stats(int which) { return which <= 4 ? 0 : -1; }
 #endif /* FA_POOL */
 
 static void fa_run_split(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps,

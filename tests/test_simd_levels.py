@@ -143,3 +143,17 @@ def test_accuracy_and_parity_at_level(level: str, children) -> None:
         pytest.fail(f"FASTACT_SIMD={level}: the child run took over {CHILD_TIMEOUT} s\n{output[-3000:]}")
     assert proc.returncode == 0, f"FASTACT_SIMD={level}:\n{output[-6000:]}"
     assert " passed" in output and f"simd_level()={level}" in output
+
+
+@pytest.mark.skipif(not (REPO / "CMakeLists.txt").exists(), reason="not run from a checkout")
+def test_build_is_portable() -> None:
+    """No -march=native (or -mtune/-mcpu=native) in the build: wheels run on
+    any x86-64, and the SIMD levels are chosen at run time instead."""
+    import re
+
+    for path in (REPO / "CMakeLists.txt", REPO / "pyproject.toml"):
+        code = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+        assert not re.search(r"-m(arch|tune|cpu)=native", code), path.name
+    cmake = (REPO / "CMakeLists.txt").read_text()
+    for level in ("avx2", "avx512"):
+        assert f"FA_ISA_FLAGS_{level}" in cmake  # the per-level flags live there

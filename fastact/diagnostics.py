@@ -47,7 +47,6 @@ from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
-import fastact
 from fastact import _core, nn
 from fastact._registry import ACTIVATIONS, Activation
 

@@ -21,8 +21,6 @@ import pytest
 
 import fastact
 from fastact import _core, reference
-from fastact._registry import ACTIVATIONS
-
 from function_cases import activation_params
 from inputs import DIRECTIONS, FLOAT_DTYPES, arguments, dtype_id
 

@@ -1,6 +1,10 @@
 """Quick same-run timing of the vector math and two activations, one thread,
 ns/element (medians). Run once per level: FASTACT_SIMD=avx512 python tools/vmath_bench.py"""
-import os, sys, time, numpy as np, fastact as fa
+import time
+
+import numpy as np
+
+import fastact as fa
 from fastact import _core as c
 fa.set_num_threads(1)
 def med(f, reps):

@@ -1,5 +1,8 @@
 """pytest-benchmark suite: every function of the registry, forward and backward,
-float32 and float64, n in {1e2, 1e4, 1e6, 1.6e7}, fastact vs fastact.reference.
+float32 and float64, n in {1e2, 1e4, 1e6, 1.6e7}, fastact vs fastact.reference
+and, when installed, scipy.special and PyTorch (CPU, 1 thread, out=; see
+fastact/_peers.py). Peer cases are skipped when the peer is not installed or
+has no kernel for the function.
 
 Run from the repository root:
 
@@ -7,8 +10,10 @@ Run from the repository root:
     pytest bench/ --benchmark-only -k "sigmoid and float32"      # a subset
     pytest bench/ --benchmark-only --benchmark-columns=median,ops
 
-Each benchmark group is one (function, direction, dtype, n) cell, so the two
-implementations appear side by side. fastact writes into a preallocated out.
+Each benchmark group is one (function, direction, dtype, n) cell, so the
+implementations appear side by side. fastact and the peers write into a
+preallocated out (where the peer has an out variant); fastact runs on one
+thread unless FASTACT_NUM_THREADS says otherwise.
 The 16M cases run few rounds (they take up to ~0.5 s each for the reference).
 """
 
@@ -19,9 +24,34 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
+import os
+
+import fastact
 import fastact.reference as reference
-from fastact._bench import DEFAULT_DTYPES, DEFAULT_SIZES, DIRECTIONS, by_name, make_inputs, make_out
+from fastact import _peers
+from fastact._bench import (
+    DEFAULT_DTYPES,
+    DEFAULT_SIZES,
+    DIRECTIONS,
+    _out_like,
+    by_name,
+    direct_call,
+    make_inputs,
+)
 from fastact._registry import ACTIVATIONS
+
+if "FASTACT_NUM_THREADS" not in os.environ:
+    fastact.set_num_threads(1)
+IMPLS = ("fastact", "reference", *_peers.PEERS)
+_loaded: dict[str, _peers.Peer | None] = {}
+
+
+def _peer(name: str) -> _peers.Peer | None:
+    """The installed peer, loaded on first use (torch takes a second to import)."""
+    if name not in _loaded:
+        found = _peers.load([name], threads=1)
+        _loaded[name] = found[0] if found else None
+    return _loaded[name]
 
 LARGE = 1_000_000  # from here on: fixed, few rounds instead of calibration
 
@@ -58,7 +88,7 @@ def _inputs(case: Case) -> tuple[np.ndarray, ...]:
 
 @pytest.mark.parametrize(
     ("case", "impl"),
-    [pytest.param(case, impl, id=f"{case}-{impl}") for case in CASES for impl in ("fastact", "reference")],
+    [pytest.param(case, impl, id=f"{case}-{impl}") for case in CASES for impl in IMPLS],
 )
 def test_bench(benchmark, case: Case, impl: str) -> None:
     act = by_name(case.name)
@@ -66,11 +96,18 @@ def test_bench(benchmark, case: Case, impl: str) -> None:
     benchmark.group = str(case)
     benchmark.extra_info.update(case._asdict())
     if impl == "fastact":
-        out = make_out(act, case.direction, args)  # the result's shape (rows, per-sample losses)
         fn = getattr(act, case.direction)
+        call = direct_call(fn, args, act.params, _out_like(fn(*args, **act.params)))
 
-        def call():
-            return fn(*args, **act.params, out=out)
+    elif impl in _peers.PEERS:
+        peer = _peer(impl)
+        if peer is None:
+            pytest.skip(f"{impl} is not installed")
+        if not peer.has(case.name, case.direction):
+            pytest.skip(f"{impl} has no {case.name} {case.direction}")
+        out = _out_like(getattr(act, case.direction)(*args, **act.params))
+        call = peer.bind(case.name, case.direction, args, out, act.params)
+        benchmark.extra_info["version"] = peer.version
 
     else:
         fn = getattr(reference, case.name if case.direction == "forward" else f"{case.name}_backward")

@@ -18,8 +18,12 @@ from ._version import __version__  # noqa: E402
 from ._core import get_num_threads, set_num_threads, simd_level  # noqa: E402
 from ._registry import PUBLIC as _PUBLIC  # noqa: E402
 from . import _threads_init as _threads_init  # noqa: E402,F401  (applies FASTACT_NUM_THREADS)
+from ._threadpoolctl import register_threadpoolctl  # noqa: E402
 
 globals().update(_PUBLIC)
 del _use_installed_if_unbuilt
 
-__all__ = sorted(_PUBLIC) + ["get_num_threads", "set_num_threads", "simd_level", "__version__"]
+from . import diagnostics, nn, reference  # noqa: E402  (fastact.nn etc. as attributes)
+
+__all__ = sorted(_PUBLIC) + ["get_num_threads", "register_threadpoolctl", "set_num_threads", "simd_level",
+                                "__version__"]

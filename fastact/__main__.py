@@ -2,7 +2,9 @@
 
 ``bench`` times every function forward and backward and prints a Markdown
 table (ns per element, GB/s, ratio to a plain copy, speedup over the NumPy
-reference); see fastact/_bench.py for how it measures.
+reference and over scipy.special / PyTorch when installed); ``bench
+--targets`` checks the project's four speed targets; see fastact/_bench.py
+for how it measures.
 """
 
 from __future__ import annotations
@@ -29,8 +31,18 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer: {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    from . import _bench
+    from . import _bench, _peers
 
     parser = argparse.ArgumentParser(prog="python -m fastact", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,8 +73,27 @@ def _parser() -> argparse.ArgumentParser:
         help=f"time spent repeating each timing (default {_bench.DEFAULT_BUDGET}, "
         f"--quick {_bench.QUICK_BUDGET})",
     )
-    bench.add_argument("--threads", type=int, metavar="N", help="fastact.set_num_threads(N) first")
+    bench.add_argument(
+        "--threads",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="threads for fastact and PyTorch (default 1; --targets sets its own)",
+    )
+    bench.add_argument(
+        "--peers",
+        type=_names,
+        metavar="torch,scipy",
+        help="peers to compare with when installed (default: all of %s; 'none' for none)" % ",".join(_peers.PEERS),
+    )
     bench.add_argument("--out", metavar="FILE.md", help="also write the report to this file")
+    bench.add_argument("--plot", metavar="FILE.png", help="also plot ns/element against n (needs matplotlib)")
+    bench.add_argument(
+        "--targets",
+        action="store_true",
+        help="measure the four speed targets (16M vs copy, 1M vs torch, n=100 call cost, 2-thread speedup) "
+        "and print PASS/MISS per function",
+    )
 
     commands.add_parser("info", help="version, SIMD level, threads")
     return parser
@@ -71,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import fastact
 
-    from . import _bench
+    from . import _bench, _peers
 
     known = [act.name for act in _bench.ACTIVATIONS]
     functions = args.functions or known
@@ -87,22 +118,49 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not ok:
             parser.error(f"--dtypes takes float dtypes such as float32, got {dtype!r}")
     sizes = args.sizes or list(_bench.QUICK_SIZES if args.quick else _bench.DEFAULT_SIZES)
+    peer_names = [] if args.peers == ["none"] else (args.peers or list(_peers.PEERS))
+    bad_peers = sorted(set(peer_names) - set(_peers.PEERS))
+    if bad_peers:
+        parser.error(f"unknown peer(s) {', '.join(bad_peers)}; known: {', '.join(_peers.PEERS)}, none")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--plot needs matplotlib (pip install matplotlib)")
+    default_budget = _bench.TARGETS_BUDGET if args.targets else _bench.DEFAULT_BUDGET
     budget = (
-        args.budget
-        if args.budget is not None
-        else (_bench.QUICK_BUDGET if args.quick else _bench.DEFAULT_BUDGET)
+        args.budget if args.budget is not None else (_bench.QUICK_BUDGET if args.quick else default_budget)
     )
-    if args.threads is not None:
-        fastact.set_num_threads(args.threads)
+    fastact.set_num_threads(args.threads)
+    peers = _peers.load(peer_names, threads=args.threads)
+
+    if args.targets:
+        print("\n".join([*_bench.header(budget, peers), "", *_bench.TARGET_HEAD]), flush=True)
+        rows = _bench.targets(functions, budget, peers, progress=lambda r: print(_bench.format_target_row(r), flush=True))
+        print("\n" + "\n".join(_bench.target_summary(rows)))
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as report:
+                report.write(_bench.targets_markdown(rows, budget, peers))
+        return 0
 
     # Print as we go (a full run takes minutes); the file gets the same text.
-    print("\n".join([*_bench.header(budget), "", *_bench.table_head()]), flush=True)
+    names = [p.name for p in peers]
+    print("\n".join([*_bench.header(budget, peers), "", *_bench.table_head(names)]), flush=True)
     rows = _bench.run(
-        functions, dtypes, sizes, budget, progress=lambda row: print(_bench.format_row(row), flush=True)
+        functions,
+        dtypes,
+        sizes,
+        budget,
+        progress=lambda row: print(_bench.format_row(row, names), flush=True),
+        peers=peers,
     )
     if args.out:
         with open(args.out, "w", encoding="utf-8") as report:
-            report.write(_bench.markdown(rows, budget))
+            report.write(_bench.markdown(rows, budget, peers))
+    if args.plot:
+        _bench.plot(rows, args.plot, title=f"fastact {fastact.__version__}, {fastact.simd_level()}, "
+                    f"{fastact.get_num_threads()} thread(s), {_bench.cpu_model()}")
+        print(f"\nplot: {args.plot}")
     return 0
 
 
@@ -113,9 +171,13 @@ def _info() -> int:
 
     print(f"fastact {fastact.__version__}")
     compiled = ", ".join(getattr(_core, "COMPILED_LEVELS", ()))
-    print(f"simd_level: {fastact.simd_level()} (compiled: {compiled})")
-    print(f"threads: {fastact.get_num_threads()}")
+    supported = ", ".join(getattr(_core, "SUPPORTED_LEVELS", ()))
+    print(f"simd_level: {fastact.simd_level()} (compiled: {compiled}; this CPU: {supported})")
+    pool = "thread pool" if getattr(_core, "HAVE_THREADS", False) else "serial build"
+    print(f"threads: {fastact.get_num_threads()} ({pool})")
     print(f"numpy: {np.__version__}")
+    print(f"compiler: {_core.BUILD_INFO['compiler']}")
+    print(f"flags: {_core.BUILD_INFO['flags']}")
     return 0
 
 

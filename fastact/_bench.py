@@ -1,32 +1,37 @@
 """Timing behind ``python -m fastact bench`` (and the inputs of bench/).
 
 Every function of the registry is timed forward and backward, per dtype and
-size, next to two yardsticks measured in the same run:
+size, next to yardsticks measured in the same run, interleaved with it
+(round after round, so that a busy machine slows them alike):
 
 * the memory limit: ``np.copyto(out, x)`` for a call that reads one array,
   ``np.add(a, b, out=out)`` for two, ``np.clip(a, b, c, out=out)`` for
   three -- the time to read the inputs and write the output once;
 * the NumPy reference (``fastact.reference``), i.e. what a careful NumPy
-  user would otherwise run.
+  user would otherwise run;
+* the peers that are installed (fastact/_peers.py): scipy.special where it
+  has the function, PyTorch's CPU kernels with ``out=``.
 
-Each time is the median of repeated calls (``time.perf_counter``) after a
-warm-up call, with enough repeats to fill a fixed time budget per cell.
-Only NumPy is needed.
+Each time is the median over rounds (``time.perf_counter``) after a
+warm-up call, tiny calls batched so that a sample is not timer noise.
+``targets()`` measures the four speed targets of the project. Only NumPy is
+needed; matplotlib for ``plot()``.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from . import reference
+from . import _peers, reference
 from ._registry import ACTIVATIONS, Activation
 
 # Range of each data input of the benchmark arrays: where the function is
@@ -51,13 +56,12 @@ INPUT_RANGES: dict[str, tuple[tuple[float, float], ...]] = {
     "softsign": ((-4.0, 4.0),),
     "hardsigmoid": ((-4.0, 4.0),),
     "hardswish": ((-4.0, 4.0),),
-    "prelu": ((-4.0, 4.0), (0.0, 0.5)),  # x; the weight (one value)
+    "prelu": ((-4.0, 4.0), (0.0, 0.5)),  # x; the weight
     "bce_with_logits": ((-8.0, 8.0), (0.0, 1.0)),
     "softmax": ((-8.0, 8.0),),
     "log_softmax": ((-8.0, 8.0),),
-    "softmax_cross_entropy": ((-8.0, 8.0), (0.0, 0.0)),  # logits; labels in [0, row)
+    "softmax_cross_entropy": ((-8.0, 8.0), (0.0, 0.0)),  # logits; (labels: integers)
 }
-ROW = 1000  # row length of the row-wise functions' inputs (n elements in n / ROW rows)
 
 DIRECTIONS = ("forward", "backward")
 DEFAULT_DTYPES = ("float32", "float64")
@@ -65,8 +69,13 @@ DEFAULT_SIZES = (100, 10_000, 1_000_000, 16_000_000)
 QUICK_SIZES = (10_000, 1_000_000)
 DEFAULT_BUDGET = 0.4  # seconds of repeated calls per timing
 QUICK_BUDGET = 0.05
+TARGETS_BUDGET = 0.3
 MIN_REPEATS = 3
 _MIN_SAMPLE = 2e-4  # batch tiny calls so one sample is not timer noise
+# Row-wise functions (softmax, ...) get rows of this many elements (fewer
+# when n is smaller); prelu gets a weight per channel of this many.
+ROW_LENGTH = 1000
+PRELU_CHANNELS = 64
 
 
 def by_name(name: str) -> Activation:
@@ -77,55 +86,77 @@ def by_name(name: str) -> Activation:
     raise KeyError(f"unknown function {name!r}; known: {', '.join(a.name for a in ACTIVATIONS)}")
 
 
+def _data_shapes(act: Activation, n: int) -> list[tuple[int, ...]]:
+    """Shapes of act's forward data arguments for n elements in all."""
+    if act.rowwise:
+        row = min(n, ROW_LENGTH)
+        rows = max(1, n // row)
+        return [(rows,) if name == "labels" else (rows, row) for name in act.args]
+    if "weight" in act.args:  # prelu: a weight per channel, axis 1
+        channels = min(n, PRELU_CHANNELS)
+        return [(channels,) if name == "weight" else (max(1, n // channels), channels) for name in act.args]
+    return [(n,)] * len(act.args)
+
+
 def make_inputs(
     act: Activation, direction: str, dtype: Any, n: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, ...]:
     """The positional array arguments of act.forward or act.backward, n elements each.
 
-    Backward gets a gradient in [-1, 1) and the saved tensor (the input, or
-    the forward's output when act.saved == "output"). Row-wise functions get
-    n elements as rows of ROW; class labels are integers in [0, ROW); prelu
-    has one weight.
+    Element-wise functions get 1-D arrays; row-wise ones (rows, ROW_LENGTH)
+    (integer labels: one per row); prelu (n / 64, 64) and a weight of 64.
+    Backward gets a gradient in [-1, 1) shaped like the forward's output and
+    the saved tensor (the input, or the forward's output when act.saved ==
+    "output").
     """
-    shape = (max(1, n // ROW), min(n, ROW)) if act.rowwise else (n,)
+    ranges = INPUT_RANGES.get(act.name) or ((-4.0, 4.0),) * len(act.args)
     data = []
-    for k, (low, high) in enumerate(INPUT_RANGES[act.name]):
-        if act.args[k] in act.int_args:
-            data.append(rng.integers(0, shape[-1], size=shape[:-1]))
-        elif act.kind == "channelwise" and k > 0:
-            data.append(rng.uniform(low, high, size=1).astype(dtype))
+    for name, (low, high), shape in zip(act.args, ranges, _data_shapes(act, n)):
+        if name == "labels":
+            data.append(rng.integers(0, _data_shapes(act, n)[0][-1], size=shape).astype(np.intp))
         else:
             data.append(rng.uniform(low, high, size=shape).astype(dtype))
     data = tuple(data)
     if direction == "forward":
         return data
-    grad = rng.uniform(-1.0, 1.0, size=shape[:-1] if act.int_args else shape).astype(dtype)
-    saved = act.forward(*data, **act.params) if act.saved == "output" else data[0]
+    y = act.forward(*data, **act.params)
+    y = y[0] if isinstance(y, tuple) else y
+    grad = rng.uniform(-1.0, 1.0, size=np.shape(y)).astype(dtype)
+    saved = y if act.saved == "output" else data[0]
     return (grad, saved, *data[1:])
 
 
-def make_out(act: Activation, direction: str, args: tuple[np.ndarray, ...]) -> Any:
-    """A preallocated out= for act.forward / act.backward(*args): an array of
-    the result's shape, or a tuple of them (prelu_backward)."""
-    result = getattr(act, direction)(*args, **act.params)
-    return tuple(map(np.empty_like, result)) if isinstance(result, tuple) else np.empty_like(result)
-
-
-def median_time(fn: Callable[[], Any], budget: float, min_repeats: int = MIN_REPEATS) -> float:
-    """Median seconds per call of fn, from repeats filling about `budget` seconds."""
+def _calibrate(fn: Callable[[], Any]) -> int:
+    """Warm up fn; how many calls make one sample of at least _MIN_SAMPLE."""
     fn()  # warm-up: page in the output, load caches and code
     start = time.perf_counter()
     fn()
     once = time.perf_counter() - start
-    number = max(1, int(_MIN_SAMPLE / max(once, 1e-9)))
-    samples: list[float] = []
+    return max(1, int(_MIN_SAMPLE / max(once, 1e-9)))
+
+
+def compare(calls: dict[str, Callable[[], Any]], budget: float, min_repeats: int = MIN_REPEATS) -> dict[str, float]:
+    """Median seconds per call of each function, measured interleaved: each
+    round times every function once (a batch of calls for tiny ones), and
+    rounds repeat until about `budget` seconds have passed."""
+    numbers = {name: _calibrate(fn) for name, fn in calls.items()}
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     deadline = time.perf_counter() + budget
-    while len(samples) < min_repeats or time.perf_counter() < deadline:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+    rounds = 0
+    while rounds < min_repeats or time.perf_counter() < deadline:
+        for name, fn in calls.items():
+            number = numbers[name]
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples[name].append((time.perf_counter() - start) / number)
+        rounds += 1
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_time(fn: Callable[[], Any], budget: float, min_repeats: int = MIN_REPEATS) -> float:
+    """Median seconds per call of fn, from repeats filling about `budget` seconds."""
+    return compare({"fn": fn}, budget, min_repeats)["fn"]
 
 
 def _memory_baseline(arrays: Sequence[np.ndarray], out: np.ndarray) -> Callable[[], Any]:
@@ -137,6 +168,35 @@ def _memory_baseline(arrays: Sequence[np.ndarray], out: np.ndarray) -> Callable[
     if len(arrays) == 3:
         return lambda: np.clip(arrays[0], arrays[1], arrays[2], out=out)
     raise ValueError(f"no memory baseline for {len(arrays)} inputs")
+
+
+def _baseline_for(args: Sequence[np.ndarray], dtype: str) -> Callable[[], Any]:
+    """The memory baseline of a call: its inputs of the largest size (a
+    prelu weight or the labels of a row are not worth a pass), flattened."""
+    size = max(a.size for a in args)
+    big = [np.ascontiguousarray(a).reshape(-1) for a in args if a.size == size and a.dtype.kind == "f"]
+    return _memory_baseline(big[:3], np.empty(size, dtype))
+
+
+def direct_call(fn: Callable[..., Any], args: Sequence[Any], params: dict[str, Any], out: Any) -> Callable[[], Any]:
+    """``lambda: fn(a0, a1, alpha=..., out=out)`` spelled out, as a user writes
+    the call: ``fn(*args, **params, out=out)`` would add the cost of building
+    the tuple and the dict (~0.1-0.2 us, a third of a NumPy ufunc call at
+    n = 100) to every timing."""
+    names = [f"a{i}" for i in range(len(args))]
+    namespace: dict[str, Any] = {"fn": fn, "out": out, **dict(zip(names, args))}
+    keywords = []
+    for i, (key, value) in enumerate(params.items()):
+        namespace[f"p{i}"] = value
+        keywords.append(f"{key}=p{i}")
+    source = f"lambda: fn({', '.join([*names, *keywords, 'out=out'])})"
+    return eval(source, namespace)  # noqa: S307 - names and keys from the registry only
+
+
+def _out_like(result: Any) -> Any:
+    if isinstance(result, tuple):
+        return tuple(np.empty_like(r) for r in result)
+    return np.empty_like(result)
 
 
 @dataclass(frozen=True)
@@ -151,6 +211,7 @@ class Row:
     baseline_seconds: float  # memory baseline (copy / add / clip)
     reference_seconds: float  # fastact.reference
     bytes_moved: int  # inputs read + output written
+    peer_seconds: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def ns_per_element(self) -> float:
@@ -168,6 +229,33 @@ class Row:
     def speedup(self) -> float:
         return self.reference_seconds / self.seconds
 
+    def speedup_over(self, peer: str) -> float | None:
+        seconds = self.peer_seconds.get(peer)
+        return None if seconds is None else seconds / self.seconds
+
+
+def _calls(
+    act: Activation, direction: str, dtype: str, n: int, rng: np.random.Generator, peers: Sequence[_peers.Peer]
+) -> tuple[dict[str, Callable[[], Any]], int]:
+    """The timed calls of one cell (fastact, baseline, reference, peers) and
+    the bytes a call moves."""
+    args = make_inputs(act, direction, dtype, n, rng)
+    fast = getattr(act, direction)
+    slow = getattr(reference, act.name if direction == "forward" else f"{act.name}_backward")
+    out = _out_like(fast(*args, **act.params))
+    calls = {
+        "fastact": direct_call(fast, args, act.params, out),
+        "baseline": _baseline_for(args, dtype),
+        "reference": lambda: slow(*args, **act.params),
+    }
+    for peer in peers:
+        call = peer.bind(act.name, direction, args, out, act.params)
+        if call is not None:
+            calls[peer.name] = call
+    outs = out if isinstance(out, tuple) else (out,)
+    bytes_moved = sum(a.nbytes for a in args) + sum(o.nbytes for o in outs)
+    return calls, bytes_moved
+
 
 def measure(
     act: Activation,
@@ -176,26 +264,15 @@ def measure(
     n: int,
     budget: float,
     rng: np.random.Generator,
-    baselines: dict[tuple[int, str, int], float],
+    peers: Sequence[_peers.Peer] = (),
 ) -> Row:
-    """Time one cell: fastact (into a preallocated out), its baseline, the reference.
-
-    `baselines` caches the memory baseline per (inputs, dtype, n) for the run.
-    """
-    args = make_inputs(act, direction, dtype, n, rng)
-    out = make_out(act, direction, args)
-    fast = getattr(act, direction)
-    slow = getattr(reference, act.name if direction == "forward" else f"{act.name}_backward")
-    seconds = median_time(lambda: fast(*args, **act.params, out=out), budget)
-    # the yardstick: the full-size inputs (not labels, weights, per-row grads)
-    main = out[0] if isinstance(out, tuple) else out
-    full = [a for a in args if a.shape == main.shape] or [args[0]]
-    key = (len(full), dtype, n)
-    if key not in baselines:
-        baselines[key] = median_time(_memory_baseline(full, main), budget)
-    reference_seconds = median_time(lambda: slow(*args, **act.params), budget)
-    bytes_moved = (len(args) + 1) * n * np.dtype(dtype).itemsize
-    return Row(act.name, direction, dtype, n, seconds, baselines[key], reference_seconds, bytes_moved)
+    """Time one cell: fastact (into a preallocated out), its memory baseline,
+    the reference and the peers, interleaved."""
+    calls, bytes_moved = _calls(act, direction, dtype, n, rng, peers)
+    times = compare(calls, budget)
+    peer_seconds = {peer.name: times[peer.name] for peer in peers if peer.name in times}
+    return Row(act.name, direction, dtype, n, times["fastact"], times["baseline"], times["reference"],
+               bytes_moved, peer_seconds)
 
 
 def run(
@@ -204,17 +281,17 @@ def run(
     sizes: Iterable[int],
     budget: float,
     progress: Callable[[Row], None] | None = None,
+    peers: Sequence[_peers.Peer] = (),
 ) -> list[Row]:
     """Measure every (function, direction, dtype, size) cell, in that order."""
     rng = np.random.default_rng(0)
-    baselines: dict[tuple[int, str, int], float] = {}
     rows = []
     for name in functions:
         act = by_name(name)
         for direction in DIRECTIONS:
             for dtype in dtypes:
                 for n in sizes:
-                    row = measure(act, direction, dtype, n, budget, rng, baselines)
+                    row = measure(act, direction, dtype, n, budget, rng, peers)
                     rows.append(row)
                     if progress is not None:
                         progress(row)
@@ -233,38 +310,56 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
-def header(budget: float) -> list[str]:
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def header(budget: float, peers: Sequence[_peers.Peer] = ()) -> list[str]:
     """Lines that say where and how the numbers were measured."""
     import fastact
 
+    peer_line = ", ".join(f"{p.name} {p.version}" for p in peers) or "none installed"
+    if any(p.name == "torch" for p in peers):
+        import torch
+
+        peer_line += f" (torch.get_num_threads() = {torch.get_num_threads()})"
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = f", load average {os.getloadavg()[0]:.2f}"
     return [
         "# fastact bench",
         "",
-        f"- CPU: {cpu_model()} ({platform.machine()}), {platform.system()}",
+        f"- CPU: {cpu_model()} ({platform.machine()}, {_cores()} cores available{load}), {platform.system()}",
         f"- fastact {fastact.__version__}: simd_level() = {fastact.simd_level()}, "
         f"get_num_threads() = {fastact.get_num_threads()}",
-        f"- NumPy {np.__version__}, Python {platform.python_version()}",
+        f"- NumPy {np.__version__}, Python {platform.python_version()}; peers: {peer_line}",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- each time: median of repeated calls filling ~{budget:g} s, after a warm-up call",
+        f"- each time: median of rounds filling ~{budget:g} s, after a warm-up call; fastact, "
+        "the memory baseline, the reference and the peers interleaved round by round (same-run ratios)",
         "- `vs copy`: time / time of reading the inputs and writing the output once "
         "(`np.copyto(out, x)` forward, `np.add(g, x, out=out)` backward), same run, "
         "n and dtype; 1.0 is the memory limit of one core (NumPy does not use threads, so a "
         "threaded fastact can go below 1 on large arrays)",
-        "- `speedup`: time of the NumPy reference (`fastact.reference`) / time of fastact",
+        "- `speedup`: time of the NumPy reference (`fastact.reference`) / time of fastact; "
+        "`vs <peer>`: time of the peer / time of fastact (above 1: fastact is faster)",
     ]
 
 
-_COLUMNS = ("function", "direction", "dtype", "n", "ns/element", "GB/s", "vs copy", "speedup")
-_ALIGN = ("---", "---", "---", "---:", "---:", "---:", "---:", "---:")
+BASE_COLUMNS = ("function", "direction", "dtype", "n", "ns/element", "GB/s", "vs copy", "speedup")
 
 
-def _times(ratio: float) -> str:
+def _times(ratio: float | None) -> str:
     """2 significant digits without exponents: 0.062x, 3.4x, 113x."""
+    if ratio is None:
+        return "-"
     return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x" if ratio >= 1 else f"{ratio:.2g}x"
 
 
-def format_row(row: Row) -> str:
-    cells = (
+def format_row(row: Row, peers: Sequence[str] = ()) -> str:
+    cells = [
         row.function,
         row.direction,
         row.dtype,
@@ -273,14 +368,232 @@ def format_row(row: Row) -> str:
         f"{row.gigabytes_per_second:.3g}",
         f"{row.vs_memory:.2f}",
         _times(row.speedup),
-    )
+        *(_times(row.speedup_over(peer)) for peer in peers),
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
-def table_head() -> list[str]:
-    return ["| " + " | ".join(_COLUMNS) + " |", "|" + "|".join(_ALIGN) + "|"]
+def table_head(peers: Sequence[str] = ()) -> list[str]:
+    columns = (*BASE_COLUMNS, *(f"vs {peer}" for peer in peers))
+    align = ("---", "---", "---", *("---:",) * (len(columns) - 3))
+    return ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
 
 
-def markdown(rows: Sequence[Row], budget: float) -> str:
+def markdown(rows: Sequence[Row], budget: float, peers: Sequence[_peers.Peer] = ()) -> str:
     """The whole report: header lines and the table."""
-    return "\n".join([*header(budget), "", *table_head(), *map(format_row, rows)]) + "\n"
+    names = [p.name for p in peers]
+    lines = [*header(budget, peers), "", *table_head(names), *(format_row(r, names) for r in rows)]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Plot
+# ---------------------------------------------------------------------------
+
+
+def plot(rows: Sequence[Row], path: str, title: str = "") -> None:
+    """ns/element against n, log-log, one panel per (function, dtype):
+    fastact, the reference, the peers and the memory limit (copy / add),
+    forward solid and backward dashed. Needs matplotlib."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = list(dict.fromkeys((r.function, r.dtype) for r in rows))
+    cols = min(4, len(panels))
+    nrows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows + 1.0), squeeze=False,
+                             layout="constrained")
+    peer_names = sorted({p for r in rows for p in r.peer_seconds})
+    colors = {"fastact": "C0", "reference": "C1", "memory limit": "k", **{p: f"C{i + 2}" for i, p in enumerate(peer_names)}}
+    legend: dict[str, Any] = {}
+    for ax, (function, dtype) in zip(axes.flat, panels):
+        for direction, style in (("forward", "-"), ("backward", "--")):
+            cell = sorted((r for r in rows if (r.function, r.dtype, r.direction) == (function, dtype, direction)),
+                          key=lambda r: r.n)
+            if not cell:
+                continue
+            n = [r.n for r in cell]
+            series = {
+                "fastact": [r.seconds for r in cell],
+                "reference": [r.reference_seconds for r in cell],
+                "memory limit": [r.baseline_seconds for r in cell],
+                **{p: [r.peer_seconds.get(p, np.nan) for r in cell] for p in peer_names},
+            }
+            for name, seconds in series.items():
+                per = [s / k * 1e9 for s, k in zip(seconds, n)]
+                if all(np.isnan(per)):
+                    continue
+                (line,) = ax.plot(n, per, style, marker="o", ms=3, color=colors[name],
+                                  lw=1.0 if name == "memory limit" else 1.6,
+                                  alpha=0.6 if name == "memory limit" else 1.0)
+                legend.setdefault(f"{name} {direction}", line)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{function} ({dtype})", fontsize=9)
+        ax.set_xlabel("n (elements)", fontsize=8)
+        ax.set_ylabel("ns / element", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, which="both", alpha=0.2)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    order = sorted(legend, key=lambda k: (k.endswith("backward"), list(colors).index(k.rsplit(" ", 1)[0])))
+    fig.legend([legend[k] for k in order], order, loc="outside lower center", ncol=min(len(order), 5),
+               fontsize=8, frameon=False)
+    fig.suptitle(title + "\nsolid: forward, dashed: backward; memory limit: np.copyto / np.add", fontsize=10)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# The four targets of the speed issue
+# ---------------------------------------------------------------------------
+
+TARGET_TEXT = {
+    1: "16M float32, 1 thread: forward <= 1.3x np.copyto(out, x), backward <= 1.3x np.add(g, x, out=out)",
+    2: "1M, 1 thread, float32 and float64: fastact <= PyTorch's kernel, per function and direction",
+    3: "n = 100: per-call cost <= 2x a NumPy ufunc call (np.exp(x, out=o)), parameters included",
+    4: "4M float32 gelu, silu, tanh: 2 threads >= 1.6x faster than 1",
+}
+TARGET_SIZES = {1: 16_000_000, 2: 1_000_000, 3: 100, 4: 4_000_000}
+THREADED = ("gelu", "silu", "tanh")
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    target: int
+    function: str
+    direction: str
+    dtype: str
+    ratio: float | None  # the measured ratio (None: cannot be measured here)
+    limit: float
+    at_most: bool  # True: ratio <= limit passes; False: ratio >= limit passes
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None:
+            return "n/a"
+        ok = self.ratio <= self.limit if self.at_most else self.ratio >= self.limit
+        return "PASS" if ok else "MISS"
+
+
+def _with_threads(n: int, fn: Callable[[], Any]) -> Callable[[], Any]:
+    import fastact
+
+    def call():
+        fastact.set_num_threads(n)
+        return fn()
+
+    return call
+
+
+def targets(
+    functions: Iterable[str],
+    budget: float = TARGETS_BUDGET,
+    peers: Sequence[_peers.Peer] = (),
+    which: Iterable[int] = (1, 2, 3, 4),
+    progress: Callable[[TargetRow], None] | None = None,
+) -> list[TargetRow]:
+    """Measure the targets (same-run, interleaved medians) for `functions`."""
+    import fastact
+
+    rng = np.random.default_rng(0)
+    rows: list[TargetRow] = []
+    torch_peer = [p for p in peers if p.name == "torch"]
+    before = fastact.get_num_threads()
+
+    def emit(row: TargetRow) -> None:
+        rows.append(row)
+        if progress is not None:
+            progress(row)
+
+    try:
+        for target in which:
+            n = TARGET_SIZES[target]
+            for name in functions:
+                act = by_name(name)
+                for direction in DIRECTIONS:
+                    if target == 1:
+                        if act.rowwise:
+                            continue
+                        fastact.set_num_threads(1)
+                        calls, _ = _calls(act, direction, "float32", n, rng, ())
+                        t = compare({k: calls[k] for k in ("fastact", "baseline")}, budget)
+                        emit(TargetRow(1, name, direction, "float32", t["fastact"] / t["baseline"], 1.3, True))
+                    elif target == 2:
+                        for dtype in ("float32", "float64"):
+                            fastact.set_num_threads(1)
+                            calls, _ = _calls(act, direction, dtype, n, rng, torch_peer)
+                            if "torch" not in calls:
+                                note = "torch not installed" if not torch_peer else "no torch kernel"
+                                emit(TargetRow(2, name, direction, dtype, None, 1.0, True, note))
+                                continue
+                            t = compare({k: calls[k] for k in ("fastact", "torch")}, budget)
+                            emit(TargetRow(2, name, direction, dtype, t["fastact"] / t["torch"], 1.0, True))
+                    elif target == 3:
+                        fastact.set_num_threads(1)
+                        calls, _ = _calls(act, direction, "float32", n, rng, ())
+                        x = rng.uniform(-1, 1, n).astype(np.float32)
+                        o = np.empty_like(x)
+                        t = compare({"fastact": calls["fastact"], "ufunc": lambda: np.exp(x, out=o)}, budget)
+                        emit(TargetRow(3, name, direction, "float32", t["fastact"] / t["ufunc"], 2.0, True,
+                                       f"{t['fastact'] * 1e6:.2f} us vs {t['ufunc'] * 1e6:.2f} us"))
+                    elif target == 4:
+                        if name not in THREADED:
+                            continue
+                        if _cores() < 2:
+                            emit(TargetRow(4, name, direction, "float32", None, 1.6, False, "one core"))
+                            continue
+                        calls, _ = _calls(act, direction, "float32", n, rng, ())
+                        usage = {"cpu": 0.0, "wall": 0.0}
+                        two = _with_threads(2, calls["fastact"])
+
+                        def two_measured(two=two, usage=usage):
+                            cpu, wall = time.process_time(), time.perf_counter()
+                            two()
+                            usage["cpu"] += time.process_time() - cpu
+                            usage["wall"] += time.perf_counter() - wall
+
+                        t = compare({"one": _with_threads(1, calls["fastact"]), "two": two_measured}, budget)
+                        # How many cores the 2-thread calls really had: ~2 on
+                        # an idle machine, ~1 when another process holds a core.
+                        cores = usage["cpu"] / usage["wall"] if usage["wall"] else float("nan")
+                        emit(TargetRow(4, name, direction, "float32", t["one"] / t["two"], 1.6, False,
+                                       f"2 threads had {cores:.2f} cores on average"))
+    finally:
+        fastact.set_num_threads(before)
+    return rows
+
+
+def format_target_row(row: TargetRow) -> str:
+    measured = "-" if row.ratio is None else f"{row.ratio:.2f}x"
+    limit = f"{'<=' if row.at_most else '>='} {row.limit:g}x"
+    return f"| {row.target} | {row.function} | {row.direction} | {row.dtype} | {measured} | {limit} | {row.verdict} | {row.note} |"
+
+
+TARGET_HEAD = [
+    "| target | function | direction | dtype | measured | limit | verdict | note |",
+    "|---:|---|---|---|---:|---|---|---|",
+]
+
+
+def targets_markdown(rows: Sequence[TargetRow], budget: float, peers: Sequence[_peers.Peer] = ()) -> str:
+    lines = [*header(budget, peers), "", "## Targets", ""]
+    lines += [f"{k}. {text}" for k, text in TARGET_TEXT.items() if any(r.target == k for r in rows)]
+    lines += ["", "Ratios: (1) fastact / memory baseline, (2) fastact / torch, (3) fastact / np.exp call, "
+              "(4) 1 thread / 2 threads.", "", *TARGET_HEAD, *map(format_target_row, rows), "", *target_summary(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def target_summary(rows: Sequence[TargetRow]) -> list[str]:
+    lines = []
+    for k in sorted({r.target for r in rows}):
+        mine = [r for r in rows if r.target == k]
+        passed = sum(r.verdict == "PASS" for r in mine)
+        measured = sum(r.verdict != "n/a" for r in mine)
+        misses = ", ".join(f"{r.function} {r.direction}{'' if k in (1, 3, 4) else ' ' + r.dtype}"
+                           for r in mine if r.verdict == "MISS")
+        lines.append(f"- target {k}: {passed}/{measured} PASS" + (f"; MISS: {misses}" if misses else ""))
+    return lines

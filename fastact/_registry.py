@@ -107,6 +107,8 @@ def _check_labels(func: str, z: Any, labels: Any, axis: Any) -> tuple[Any, Any]:
     if not isinstance(z, np.ndarray) and hasattr(z, "__array_ufunc__"):
         return z, labels
     z = np.asarray(z)
+    if z.dtype.kind not in "biuf":  # the ufunc's TypeError names the function and the dtype
+        return z, labels
     lab = np.asarray(labels)
     if lab.dtype.kind not in "iu":
         raise TypeError(f"{func}: labels must be integer class indices, got dtype {lab.dtype}")
@@ -272,13 +274,14 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
             grad = _as_array(grad)
         arrays = isinstance(x, np.ndarray) and (isinstance(grad, np.ndarray) or type(grad) in _PY_SCALARS)
         w = _channel_weight(name + "_backward", x, weight)
-        if out is None:
-            out_x = out_w = None
-        elif isinstance(out, tuple) and len(out) == 2:
+        if out is None or not isinstance(out, tuple):  # an array: grad_x's out
+            out_x, out_w = out, None
+        elif len(out) == 2:
             out_x, out_w = out
         else:
-            raise TypeError(f"{name}_backward: out must be a tuple (out for grad_x, out for "
-                            f"grad_weight), either may be None; got {type(out).__name__}")
+            raise TypeError(f"{name}_backward: out must be an array (for grad_x) or a pair "
+                            f"(out for grad_x, out for grad_weight), either may be None; "
+                            f"got a tuple of {len(out)}")
         grad_x = backward_uf(grad, x, w, out=out_x)
         if not arrays:
             return grad_x, None

@@ -1,12 +1,14 @@
 """The default thread count: FASTACT_NUM_THREADS, else OMP_NUM_THREADS,
-else the CPUs this process may run on (one thread without OpenMP)."""
+else the CPUs this process may run on (one thread in a build without the
+thread pool)."""
 import os
+import sys
 
 from . import _core
 
 
 def _default_threads() -> int:
-    if not _core.HAVE_OPENMP:
+    if not _core.HAVE_THREADS:
         return 1
     for var in ("FASTACT_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(var, "").strip()
@@ -25,3 +27,11 @@ def _default_threads() -> int:
 
 
 _core.set_num_threads(_default_threads())
+
+# threadpoolctl: register fastact's pool only if threadpoolctl is already
+# imported (no import cost otherwise); fastact.register_threadpoolctl() does
+# it on demand.
+if "threadpoolctl" in sys.modules:
+    from ._threadpoolctl import register_threadpoolctl
+
+    register_threadpoolctl()

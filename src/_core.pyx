@@ -32,9 +32,18 @@ cdef extern from "fastact.h":
     int FA_SAVED_OUTPUT
     const fa_loop_fn *fa_select_loops(const char **level, const char **error)
     const char *fa_compiled_levels()
+    const char *fa_supported_levels()
     int fa_get_num_threads() nogil
     int fa_set_num_threads(int n) nogil
-    int fa_have_openmp()
+    int fa_have_threads()
+    long fa_thread_stats(int which)
+    void fa_get_thread_tuning(cnp.npy_intp *min_work, double *min_ns, double *chunk_ns)
+    void fa_set_thread_tuning(cnp.npy_intp min_work, double min_ns, double chunk_ns)
+
+cdef extern from *:
+    # Set by CMakeLists.txt for `python -m fastact info`.
+    const char *FA_COMPILER
+    const char *FA_BUILD_FLAGS
 
 cdef extern from "numpy/ufuncobject.h":
     # Only the fields we touch; the real struct is NumPy's.
@@ -102,15 +111,22 @@ def _build():
     cdef int i
     if loops == NULL:
         import os
+        compiled = fa_compiled_levels().decode().replace(",", ", ")
+        supported = fa_supported_levels().decode().replace(",", ", ")
         raise ImportError(
-            f"fastact: FASTACT_SIMD={os.environ.get('FASTACT_SIMD')!r}: {error.decode()}; "
-            f"levels compiled in: {fa_compiled_levels().decode()}")
+            f"fastact: FASTACT_SIMD={os.environ.get('FASTACT_SIMD')!r}: {error.decode()}. "
+            f"Levels in this build: {compiled}; this CPU supports: {supported}. "
+            "Set FASTACT_SIMD to one of those, or unset it to pick the best automatically.")
     ufuncs = {}
     table = []
     for i in range(fa_nkernels):
         info = &fa_kernels[i]
         name = info.name.decode()
-        ufuncs[name] = _make_ufunc(info, loops + FA_NTYPES * i)
+        uf = _make_ufunc(info, loops + FA_NTYPES * i)
+        # Pickle (and Dask's workers) find a ufunc by module and name; say
+        # where, instead of letting pickle scan every module in sys.modules.
+        uf.__module__ = __name__
+        ufuncs[name] = uf
         table.append(dict(
             name=name, group=info.group.decode(), types=info.types.decode(),
             signature=info.signature.decode() if info.signature != NULL else None,
@@ -123,7 +139,9 @@ def _build():
 _SIMD_LEVEL, _UFUNCS, KERNEL_TABLE = _build()
 globals().update(_UFUNCS)
 COMPILED_LEVELS = tuple(fa_compiled_levels().decode().split(","))
-HAVE_OPENMP = bool(fa_have_openmp())
+SUPPORTED_LEVELS = tuple(fa_supported_levels().decode().split(","))  # by this CPU, best last
+HAVE_THREADS = bool(fa_have_threads())  # False: a build without pthreads runs serially
+BUILD_INFO = {"compiler": FA_COMPILER.decode(), "flags": FA_BUILD_FLAGS.decode()}
 
 
 def simd_level() -> str:
@@ -132,14 +150,45 @@ def simd_level() -> str:
 
 
 def get_num_threads() -> int:
-    """Threads a large element-wise call may use."""
+    """Threads a large call may use (the calling thread included).
+
+    The default is FASTACT_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs
+    this process may run on; 1 in a build without the thread pool."""
     return fa_get_num_threads()
 
 
 def set_num_threads(n) -> None:
-    """Set the threads a large element-wise call may use (n >= 1)."""
+    """Set the threads a large call may use (n >= 1), for the whole process.
+
+    Calls that would take less than ~10 us on one thread always run on one;
+    results never depend on the thread count. threadpoolctl can do the same
+    (see fastact.register_threadpoolctl)."""
     if isinstance(n, bool):
         raise TypeError("set_num_threads: n must be an integer, got bool")
     n = operator.index(n)
     if n < 1 or fa_set_num_threads(n) != 0:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+
+
+def _thread_stats() -> dict:
+    """The pool's counters (tests, diagnostics): workers started, parallel jobs,
+    chunks run by workers, the callers' total wait for chunks in flight on
+    workers (ns), and the waits over 100 us."""
+    return {"workers": fa_thread_stats(0), "jobs": fa_thread_stats(1),
+            "worker_chunks": fa_thread_stats(2), "caller_wait_ns": fa_thread_stats(3),
+            "long_waits": fa_thread_stats(4)}
+
+
+def _thread_tuning(min_work=None, min_ns=None, chunk_ns=None) -> tuple:
+    """Get (and with arguments, set) when a call goes parallel: at least
+    min_work elements and min_ns of estimated serial work, chunks of about
+    chunk_ns. Returns the previous (min_work, min_ns, chunk_ns). For tests."""
+    cdef cnp.npy_intp w
+    cdef double ns, cns
+    fa_get_thread_tuning(&w, &ns, &cns)
+    old = (w, ns, cns)
+    if min_work is not None or min_ns is not None or chunk_ns is not None:
+        fa_set_thread_tuning(w if min_work is None else min_work,
+                             ns if min_ns is None else min_ns,
+                             cns if chunk_ns is None else chunk_ns)
+    return old

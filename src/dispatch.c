@@ -59,11 +59,48 @@ const char *fa_compiled_levels(void)
         ;
 }
 
-const fa_loop_fn *fa_select_loops(const char **level, const char **error)
+/* The compiled levels this CPU runs, comma-separated, best last. */
+const char *fa_supported_levels(void)
+{
+    static char buf[64];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < FA_NLEVELS; i++) {
+        if (!fa_levels[i].cpu_ok()) continue;
+        size_t need = strlen(fa_levels[i].name) + (len ? 1 : 0);
+        if (len + need + 1 > sizeof buf) break;
+        if (len) buf[len++] = ',';
+        strcpy(buf + len, fa_levels[i].name);
+        len += strlen(fa_levels[i].name);
+    }
+    return buf;
+}
+
+/* FASTACT_SIMD, trimmed and lower-cased, into buf ("" when unset). */
+static const char *fa_wanted_level(char *buf, size_t size)
 {
     const char *want = getenv("FASTACT_SIMD");
+    size_t len = 0;
+    if (want == NULL) want = "";
+    while (*want == ' ' || *want == '\t') want++;
+    while (want[len] && len + 1 < size) {
+        char c = want[len];
+        buf[len++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t' || buf[len - 1] == '\n')) len--;
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Unset or empty FASTACT_SIMD: the best level the CPU supports. Otherwise
+ * exactly the level it names (case-insensitive), or an error: a level this
+ * build lacks or this CPU cannot run is never silently replaced. */
+const fa_loop_fn *fa_select_loops(const char **level, const char **error)
+{
+    char buf[32];
+    const char *want = fa_wanted_level(buf, sizeof buf);
     *error = NULL;
-    if (want == NULL || want[0] == '\0') {
+    if (want[0] == '\0') {
         for (int i = FA_NLEVELS - 1; i >= 0; i--) {
             if (fa_levels[i].cpu_ok()) {
                 *level = fa_levels[i].name;
@@ -74,12 +111,12 @@ const fa_loop_fn *fa_select_loops(const char **level, const char **error)
     for (int i = 0; i < FA_NLEVELS; i++) {
         if (strcmp(want, fa_levels[i].name) != 0) continue;
         if (!fa_levels[i].cpu_ok()) {
-            *error = "FASTACT_SIMD names a level this CPU does not support";
+            *error = "this CPU does not support that level";
             return NULL;
         }
         *level = fa_levels[i].name;
         return fa_levels[i].loops;
     }
-    *error = "FASTACT_SIMD names a level this build does not have (see fastact compiled levels)";
+    *error = "not a SIMD level of this build";
     return NULL;
 }

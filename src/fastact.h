@@ -23,7 +23,16 @@ void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *ste
             int nargs, fa_intp work);
 int fa_get_num_threads(void);
 int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
-int fa_have_openmp(void);
+int fa_have_threads(void);       /* 1 if this build has the thread pool */
+/* The pool's counters, for tests: 0 workers started, 1 parallel jobs,
+ * 2 chunks run by workers (not by the calling thread), 3 total ns callers
+ * waited for chunks in flight on workers, 4 such waits over 100 us. */
+long fa_thread_stats(int which);
+/* When a call goes parallel (threads.c): at least min_work elements, and an
+ * estimated serial time of at least min_ns for the rest after the probe;
+ * chunks of about chunk_ns of work. Tests lower them to force threads. */
+void fa_get_thread_tuning(fa_intp *min_work, double *min_ns, double *chunk_ns);
+void fa_set_thread_tuning(fa_intp min_work, double min_ns, double chunk_ns);
 
 enum { FA_SAVED_INPUT = 0, FA_SAVED_OUTPUT = 1 };
 
@@ -50,6 +59,7 @@ extern const int fa_nkernels;
  * FA_NTYPES entries per kernel, in table order. On failure returns NULL and
  * sets *error to a message. */
 const fa_loop_fn *fa_select_loops(const char **level, const char **error);
-const char *fa_compiled_levels(void);
+const char *fa_compiled_levels(void);  /* "baseline,avx2,avx512" */
+const char *fa_supported_levels(void); /* those the CPU runs, best last */
 
 #endif

@@ -126,6 +126,7 @@ static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
     FA_LOOP(NAME, K, f16, ND, NP) FA_LOOP(NAME, K, f32, ND, NP) FA_LOOP(NAME, K, f64, ND, NP)
 
 #include "gufunc_loops.h"
+#include "stats_loops.h"
 
 /* Generate the element-wise loops ... */
 #define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc) \
@@ -133,16 +134,19 @@ static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
     FA_LOOPS(name##_backward, name##_grad, FA_INC(nd), np)
 #define FA_GUFUNC(name, types, signature, params, checks, nd, saved, backward, doc)
 #define FA_VMATH(name) FA_LOOPS(_vm_##name, vm_##name, 1, 0)
+#define FA_STATS(name, np, params, saved) FA_STATS_LOOPS(name, np, saved)
 #include "tables.h"
 #undef FA_ACT
 #undef FA_GUFUNC
 #undef FA_VMATH
+#undef FA_STATS
 
 /* ... and list every loop in table order (tables.h). */
 #define FA_ENTRIES(NAME) FA_CAT(fa_loop_##NAME##_, f16), FA_CAT(fa_loop_##NAME##_, f32), FA_CAT(fa_loop_##NAME##_, f64),
 #define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc) FA_ENTRIES(name) FA_ENTRIES(name##_backward)
 #define FA_GUFUNC(name, types, signature, params, checks, nd, saved, backward, doc) FA_ENTRIES(name)
 #define FA_VMATH(name) FA_ENTRIES(_vm_##name)
+#define FA_STATS(name, np, params, saved) FA_ENTRIES(_stats_##name)
 const fa_loop_fn FA_CAT(fa_loops_, FA_ISA)[] = {
 #include "tables.h"
 };

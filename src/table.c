@@ -27,6 +27,9 @@
     {#name, "activation", types, signature, params, checks, doc, nd, saved, backward},
 #define FA_VMATH(name) \
     {"_vm_" #name, "internal", "T->T", NULL, "", "", "fa_vm_" #name " of vmath.h (tests only).", 1, 0, 0},
+#define FA_STATS(name, np, params, saved)                                                   \
+    {"_stats_" #name, "internal", FA_STATS_TYPES(np), FA_STATS_SIG(np), params, "", FA_STATS_DOC, \
+     1, saved, 0},
 const fa_kernel_info fa_kernels[] = {
 #include "tables.h"
 };

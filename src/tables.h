@@ -5,7 +5,10 @@
  *   FA_ACT     kernels.def   element-wise activations: forward + backward
  *   FA_GUFUNC  gufuncs.def   row-wise functions with hand-written loops
  *   FA_VMATH   vmath.def     the vector math alone, for its own ULP tests
+ *   FA_STATS   stats.def     one-pass statistics per element-wise activation
+ *                            (kernels.def re-expanded; internal)
  */
 #include "kernels.def"
 #include "gufuncs.def"
 #include "vmath.def"
+#include "stats.def"

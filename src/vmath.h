@@ -1,31 +1,51 @@
 /* Scalar math used by the activation kernels, one name per function and
- * precision (fa_vm_exp_f32, fa_vm_exp_f64, ...). Every kernel calls math through
- * these names only, so the implementations can be replaced by inlinable,
- * branch-free vector-friendly polynomials without touching a kernel.
+ * precision (fa_vm_exp_f32, fa_vm_exp_f64, ...). Every kernel calls math
+ * through these names only (FA_M(exp) in the precision template).
  *
- * FA_T / FA_S: see activations.h (the precision template). */
+ * The implementations are branch-free, inlinable C -- range reduction and
+ * minimax polynomials, FMA where the ISA has it, error-free transformations
+ * where accuracy needs them -- written so that GCC vectorises the loops of
+ * loops.c at every SIMD level (baseline SSE2, AVX2+FMA, AVX-512). No libm
+ * call per element. Each function is within 1-2 ulp over its whole range,
+ * handles +-0, +-inf, NaN, overflow and subnormal results exactly, and has
+ * its own ufunc (fastact._core._vm_<name>, vmath.def) and ULP test
+ * (tests/test_vmath.py).
+ *
+ *   vmath_common.h  bit casts, FA_FMA, TwoSum, TwoProduct (FMA or Dekker)
+ *   vmath_exp.h     exp, expm1, and the exp kernel m * exp(hi + lo)
+ *   vmath_log.h     log, log1p
+ *   vmath_tanh.h    tanh (one exp)
+ *   vmath_erf.h     erf, erfc
+ *
+ * Coefficients: tools/vmath_remez.py (mpmath Remez), see each header.
+ *
+ * Building blocks for kernels that need more than f(x) (same names with
+ * _f64 for float64):
+ *   fa_exp_core_f32(a, b, m)  m * exp(a + b), b the low part of a
+ *                             double-word argument (|b| <= a few ulp(a)),
+ *                             0 < m <= 1 applied before the 2^n scaling.
+ *                             E.g. exp(-x^2/2) to full accuracy for large
+ *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
+ *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).
+ *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
+ *   fa_two_sum_f32, fa_two_prod_f32 (vmath_common.h): error-free sum and
+ *                             product (FMA, or Dekker on the baseline).
+ *   FA_FMA(a, b, c)           type-generic FMA (a*b+c without the ISA).
+ *
+ * Build note: loops.c is compiled with -fno-trapping-math; without it GCC
+ * leaves the clamps of these functions as branches and does not vectorise
+ * (the baseline and AVX2 loops stay scalar). */
 #ifndef FASTACT_VMATH_H
 #define FASTACT_VMATH_H
 
-#include <math.h>
+#include "vmath_common.h"
+#include "vmath_exp.h"
+#include "vmath_log.h"
+#include "vmath_tanh.h"
+#include "vmath_erf.h"
 
-#define FA_INLINE static inline __attribute__((always_inline))
-
-FA_INLINE float fa_vm_exp_f32(float x) { return expf(x); }
-FA_INLINE double fa_vm_exp_f64(double x) { return exp(x); }
-FA_INLINE float fa_vm_expm1_f32(float x) { return expm1f(x); }
-FA_INLINE double fa_vm_expm1_f64(double x) { return expm1(x); }
-FA_INLINE float fa_vm_log1p_f32(float x) { return log1pf(x); }
-FA_INLINE double fa_vm_log1p_f64(double x) { return log1p(x); }
-FA_INLINE float fa_vm_tanh_f32(float x) { return tanhf(x); }
-FA_INLINE double fa_vm_tanh_f64(double x) { return tanh(x); }
-FA_INLINE float fa_vm_erf_f32(float x) { return erff(x); }
-FA_INLINE double fa_vm_erf_f64(double x) { return erf(x); }
-FA_INLINE float fa_vm_erfc_f32(float x) { return erfcf(x); }
-FA_INLINE double fa_vm_erfc_f64(double x) { return erfc(x); }
-
-/* fabs is a compiler builtin (a sign-bit mask) and vectorises. */
-FA_INLINE float fa_vm_abs_f32(float x) { return fabsf(x); }
-FA_INLINE double fa_vm_abs_f64(double x) { return fabs(x); }
+/* |x|: a sign-bit mask. */
+FA_INLINE float fa_vm_abs_f32(float x) { return fa_abs_f32(x); }
+FA_INLINE double fa_vm_abs_f64(double x) { return fa_abs_f64(x); }
 
 #endif

@@ -14,7 +14,7 @@ import pytest
 import fastact._bench as bench
 
 REPO = Path(__file__).resolve().parents[1]
-HEADER = "| function | direction | dtype | n | ns/element | GB/s | vs copy | speedup |"
+HEADER = "| function | direction | dtype | n | ns/element | GB/s | vs copy | speedup |"  # + "vs <peer>" columns
 
 
 def _fastact(*args: str, cwd) -> subprocess.CompletedProcess:
@@ -38,6 +38,8 @@ def test_report_table_and_file(tmp_path) -> None:
         "0.002",
         "--out",
         str(report),
+        "--peers",
+        "none",
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -52,7 +54,15 @@ def test_report_table_and_file(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [("--functions", "nope"), ("--dtypes", "int8"), ("--dtypes", "nope"), ("--sizes", "x")]
+    "args",
+    [
+        ("--functions", "nope"),
+        ("--dtypes", "int8"),
+        ("--dtypes", "nope"),
+        ("--sizes", "x"),
+        ("--threads", "0"),
+        ("--peers", "numba"),
+    ],
 )
 def test_bad_arguments_are_usage_errors(args, tmp_path) -> None:
     proc = _fastact("bench", *args, cwd=tmp_path)
@@ -78,3 +88,90 @@ def test_readme_bench_command_runs_inside_the_checkout() -> None:
         "bench", "--functions", "relu", "--dtypes", "float32", "--sizes", "1e3", "--budget", "0.002", cwd=REPO
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_peer_columns_when_installed(tmp_path) -> None:
+    """A column per installed peer, '-' where the peer has no such kernel
+    (scipy has expit for sigmoid, nothing for relu or any backward)."""
+    from fastact import _peers
+
+    peers = [p.name for p in _peers.load()]
+    if not peers:
+        pytest.skip("neither scipy nor torch is installed")
+    proc = _fastact(
+        "bench", "--functions", "relu,sigmoid", "--dtypes", "float32", "--sizes", "1e3", "--budget", "0.002",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    head = HEADER + "".join(f" vs {p} |" for p in peers)
+    lines = proc.stdout.splitlines()
+    assert head in lines
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[9:-1]
+            for line in lines[lines.index(head) + 2 :] if line.startswith("| ")}
+    assert len(rows) == 4
+    if "scipy" in peers:
+        col = peers.index("scipy")
+        assert rows[("sigmoid", "forward")][col].strip().endswith("x")
+        assert rows[("relu", "forward")][col].strip() == "-"
+        assert rows[("sigmoid", "backward")][col].strip() == "-"
+    if "torch" in peers:
+        col = peers.index("torch")
+        assert all(cells[col].strip().endswith("x") for cells in rows.values())
+    assert "peers: " in proc.stdout and "(torch.get_num_threads() = 1)" in proc.stdout or "torch" not in peers
+
+
+def test_every_peer_kernel_runs_on_the_bench_inputs() -> None:
+    """Each peer entry of an existing fastact function accepts the bench's
+    arguments and gives fastact's result (a wrong peer would time nonsense)."""
+    import numpy as np
+
+    from fastact import _peers
+
+    peers = _peers.load()
+    if not peers:
+        pytest.skip("neither scipy nor torch is installed")
+    rng = np.random.default_rng(1)
+    checked = 0
+    for act in bench.ACTIVATIONS:
+        for direction in bench.DIRECTIONS:
+            args = bench.make_inputs(act, direction, "float64", 3000, rng)
+            fast = getattr(act, direction)
+            expected = fast(*args, **act.params)
+            for peer in peers:
+                out = bench._out_like(expected)
+                call = peer.bind(act.name, direction, args, out, act.params)
+                if call is None:
+                    continue
+                got = call()
+                got = tuple(np.asarray(g) for g in got) if isinstance(got, tuple) else np.asarray(got)
+                for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+                    np.testing.assert_allclose(g, e, rtol=1e-6, atol=1e-12, err_msg=f"{peer.name} {act.name} {direction}")
+                checked += 1
+    assert checked > 0
+
+
+def test_targets_mode(tmp_path) -> None:
+    report = tmp_path / "targets.md"
+    proc = _fastact(
+        "bench", "--targets", "--functions", "relu,tanh", "--budget", "0.002", "--peers", "none",
+        "--out", str(report), cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split("|")[1:-1] for line in proc.stdout.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    targets = {int(r[0]) for r in rows}
+    assert targets == {1, 2, 3, 4}
+    assert all(r[6].strip() in ("PASS", "MISS", "n/a") for r in rows)
+    assert {(r[1].strip(), r[2].strip()) for r in rows if r[0].strip() == "4"} == {("tanh", "forward"), ("tanh", "backward")}
+    text = report.read_text()
+    assert "## Targets" in text and "- target 1:" in text and "- target 4:" in text
+
+
+def test_plot(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "bench.png"
+    proc = _fastact(
+        "bench", "--functions", "relu", "--dtypes", "float32", "--sizes", "1e3,1e4", "--budget", "0.002",
+        "--peers", "none", "--plot", str(png), cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

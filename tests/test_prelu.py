@@ -117,8 +117,11 @@ def test_out_is_a_pair(rng) -> None:
     np.testing.assert_array_equal(out_w, want_w)
     got_x, got_w = fastact.prelu_backward(g, x, w, out=(None, out_w))
     np.testing.assert_array_equal(got_x, want_x)
-    with pytest.raises(TypeError, match="out must be a tuple"):
-        fastact.prelu_backward(g, x, w, out=out_x)
+    got_x, got_w = fastact.prelu_backward(g, x, w, out=out_x)  # an array: grad_x's out
+    assert got_x is out_x
+    np.testing.assert_array_equal(got_w, want_w)
+    with pytest.raises(TypeError, match="out must be"):
+        fastact.prelu_backward(g, x, w, out=(out_x, out_w, None))
     y = np.empty_like(x)
     assert fastact.prelu(x, w, out=y) is y
     xx = x.copy()

@@ -169,7 +169,11 @@ typedef struct {
     double sum_lo;   /* S' (lo part) */
 } FA_FN(row_stats);
 
-static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+/* The statistics pass; with do_store (a constant after inlining) it also
+ * writes each exp((x - m) / t) to store[] (a contiguous output row), so that
+ * softmax then only scales them instead of computing every exp twice. */
+FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats_core)(const char *p, fa_intp s, fa_intp n, int half, FA_T t,
+                                                     FA_T *store, const int do_store)
 {
     FA_FN(row_stats) st;
     FA_T buf[FA_ROW_BLOCK];
@@ -182,23 +186,36 @@ static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n
     for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
         fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK, i = 0;
         const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
-#define FA_STATS_STEP(j, xi)                                        \
-    do {                                                            \
-        FA_T lo_, hi_ = FA_FN(row_arg)(xi, st.m, t, st.inv, &lo_);  \
-        double e_ = FA_FN(exp2w_d)(hi_, lo_);                       \
-        int top_ = (xi) == st.m;                                    \
-        cnt[j] += top_ ? 1.0 : 0.0;                                 \
-        FA_FN(acc_add)(&acc, j, top_ ? (double)hi_ : e_, 0.0);      \
+        FA_T *y = do_store ? store + k : NULL;
+#define FA_STATS_STEP(j, ii)                                            \
+    do {                                                                \
+        FA_T xi_ = x[ii];                                               \
+        FA_T lo_, hi_ = FA_FN(row_arg)(xi_, st.m, t, st.inv, &lo_);     \
+        double e_ = FA_FN(exp2w_d)(hi_, lo_);                           \
+        int top_ = xi_ == st.m;                                         \
+        cnt[j] += top_ ? 1.0 : 0.0;                                     \
+        FA_FN(acc_add)(&acc, j, top_ ? (double)hi_ : e_, 0.0);          \
+        if (do_store) y[ii] = (FA_T)e_;                                 \
     } while (0)
         for (; i + FA_LANES <= len; i += FA_LANES)
-            for (int j = 0; j < FA_LANES; j++) FA_STATS_STEP(j, x[i + j]);
-        for (; i < len; i++) FA_STATS_STEP(0, x[i]);
+            for (int j = 0; j < FA_LANES; j++) FA_STATS_STEP(j, i + j);
+        for (; i < len; i++) FA_STATS_STEP(0, i);
 #undef FA_STATS_STEP
     }
     st.cnt = 0;
     for (int j = 0; j < FA_LANES; j++) st.cnt += cnt[j];
     st.sum = FA_FN(acc_total)(&acc, &st.sum_lo);
     return st;
+}
+
+static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+{
+    return FA_FN(softmax_stats_core)(p, s, n, half, t, NULL, 0);
+}
+
+static FA_FN(row_stats) FA_FN(softmax_stats_store)(const char *p, fa_intp s, fa_intp n, FA_T t, FA_T *store)
+{
+    return FA_FN(softmax_stats_core)(p, s, n, 0, t, store, 1);
 }
 
 /* log(cnt + S') = log1p((cnt - 1) + S'), in double. */
@@ -215,6 +232,21 @@ static void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy,
                                int half, int take_log)
 {
     FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
+    if (!take_log && !half && sy == (fa_intp)sizeof(FA_T)) {
+        /* a contiguous output row: keep the exps there (in place too: each
+         * element is read before it is written), then scale them */
+        FA_T *y = (FA_T *)yp;
+        FA_FN(row_stats) st = FA_FN(softmax_stats_store)(xp, sx, n, t, y);
+        double total = st.cnt + st.sum;
+        double inv_total = 1.0 / total;
+        FA_T ftotal = (FA_T)total;
+        if (sizeof(FA_T) == 4) {
+            FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = (FA_T)((double)y[i] * inv_total);
+        } else {
+            FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = y[i] / ftotal;
+        }
+        return;
+    }
     FA_FN(row_stats) st = FA_FN(softmax_stats)(xp, sx, n, half, t);
     double total = st.cnt + st.sum;
     double inv_total = 1.0 / total;

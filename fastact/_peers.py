@@ -144,7 +144,7 @@ def _torch_table(torch: Any) -> dict[str, tuple[Callable | None, Callable | None
         ),
         "softmax": (
             lambda x, o, temperature=1.0: a._softmax.out(x if temperature == 1.0 else x / temperature, -1, False, out=o),
-            lambda g, y, o, temperature=1.0: a._softmax_backward_data.out(g, y, -1, y.dtype, out=o),
+            lambda g, y, o, temperature=1.0: a._softmax_backward_data.out(g, y, -1, y.dtype, grad_input=o),
         ),
         "log_softmax": (
             lambda x, o, temperature=1.0: a._log_softmax.out(

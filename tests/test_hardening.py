@@ -182,3 +182,32 @@ def test_repeated_calls_do_not_leak(act, rng) -> None:
     gc.collect()
     assert [sys.getrefcount(w) for w in watched] == refs
     assert len(gc.get_objects()) - objects < 50
+
+
+INVALID_PARAMETERS = [
+    ("softplus", {"beta": 0.0}, "beta>0"),
+    ("softplus", {"beta": -1.0}, "beta>0"),
+    ("softplus", {"beta": np.array([1.0, -2.0, 1.0])}, "beta>0"),
+    ("hardtanh", {"min_val": 2.0, "max_val": 1.0}, "min_val<=max_val"),
+    ("softmax", {"temperature": 0.0}, "temperature"),
+    ("log_softmax", {"temperature": -1.0}, "temperature"),
+]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize(("name", "params", "message"), INVALID_PARAMETERS,
+                         ids=[f"{n}-{'-'.join(p)}" for n, p, _ in INVALID_PARAMETERS])
+def test_invalid_parameter_values_are_value_errors(name, params, message, direction, rng) -> None:
+    act = next(a for a in ACTIVATIONS if a.name == name)
+    args = arguments(act, direction, np.float64, (3,), rng, act.params)
+    with pytest.raises(ValueError, match=message):
+        call(getattr(act, direction), *args, **{**act.params, **params})
+
+
+@pytest.mark.parametrize("axis", [2, -3, 7])
+@pytest.mark.parametrize("act", activation_params(lambda a: a.rowwise))
+def test_axis_out_of_range_is_an_axis_error(act, axis, rng) -> None:
+    """numpy.exceptions.AxisError: both a ValueError and an IndexError."""
+    args = arguments(act, "forward", np.float64, (4, 5), rng, act.params)
+    with pytest.raises(ValueError, match="axis"):
+        call(act.forward, *args, axis=axis)

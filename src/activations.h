@@ -20,22 +20,7 @@
  * double), folded at compile time. */
 #define FA_PICK(f, d) (sizeof(FA_T) == 4 ? (FA_T)(f) : (FA_T)(d))
 
-/* FA_TFMA: a fused multiply-add of the precision (used only where the ISA
- * has one, see FA_FN(mul_err)). */
-#define FA_T float
-#define FA_S f32
-#define FA_TFMA __builtin_fmaf
-#include "activation_defs.h"
-#undef FA_T
-#undef FA_S
-#undef FA_TFMA
-
-#define FA_T double
-#define FA_S f64
-#define FA_TFMA __builtin_fma
-#include "activation_defs.h"
-#undef FA_T
-#undef FA_S
-#undef FA_TFMA
+#define FA_TEMPLATE "activation_defs.h"
+#include "precisions.h"
 
 #endif

@@ -6,7 +6,17 @@
 
 #include <stdint.h>
 
-typedef intptr_t fa_intp; /* same width as npy_intp (Py_intptr_t) */
+typedef intptr_t fa_intp;
+
+/* Token pasting after expansion, and n + 1 for the small data-operand counts
+ * of the tables (a backward takes grad in front of the forward's operands):
+ * shared by table.c and loops.c, which expand the same rows. */
+#define FA_CAT_(a, b) a##b
+#define FA_CAT(a, b) FA_CAT_(a, b)
+#define FA_INC_1 2
+#define FA_INC_2 3
+#define FA_INC_3 4
+#define FA_INC(n) FA_CAT(FA_INC_, n) /* same width as npy_intp (Py_intptr_t) */
 
 /* A NumPy inner loop (PyUFuncGenericFunction). */
 typedef void (*fa_loop_fn)(char **args, const fa_intp *dims, const fa_intp *steps, void *data);

@@ -16,21 +16,8 @@
 #define FA_ROW_BLOCK 256 /* elements of a row per chunk (stack buffers) */
 #define FA_LANES 16      /* independent accumulators of a row reduction */
 
-#define FA_T float
-#define FA_S f32
-#define FA_TFMA __builtin_fmaf
-#include "rowwise_defs.h"
-#undef FA_T
-#undef FA_S
-#undef FA_TFMA
-
-#define FA_T double
-#define FA_S f64
-#define FA_TFMA __builtin_fma
-#include "rowwise_defs.h"
-#undef FA_T
-#undef FA_S
-#undef FA_TFMA
+#define FA_TEMPLATE "rowwise_defs.h"
+#include "precisions.h"
 
 /* The scalar (double) parameter of row r, converted to the compute type. */
 #define FA_ROW_PARAM(CT, k) ((CT) * (const double *)(args[k] + r * steps[k]))

@@ -19,8 +19,6 @@
 #define FA_IVDEP
 #endif
 
-#define FA_CAT_(a, b) a##b
-#define FA_CAT(a, b) FA_CAT_(a, b)
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
  * An output either is an input exactly (in place), or does not overlap it,
@@ -65,10 +63,6 @@
 #define FA_PARAMS_2(P, S, ND) , P(S, ND), P(S, ND + 1)
 #define FA_PARAMS_3(P, S, ND) , P(S, ND), P(S, ND + 1), P(S, ND + 2)
 #define FA_ARGS(ND, NP, D, P, S) FA_CAT(FA_DATA_, ND)(D, S) FA_CAT(FA_PARAMS_, NP)(P, S, ND)
-#define FA_INC_1 2
-#define FA_INC_2 3
-#define FA_INC_3 4
-#define FA_INC(n) FA_CAT(FA_INC_, n)
 
 enum { FA_STRIDED, FA_PARAMS_CONST, FA_ALL_CONTIG };
 

@@ -14,10 +14,6 @@
 #define FA_TYPES_3_2 "TTTdd->T"
 #define FA_TYPES_(nd, np) FA_TYPES_##nd##_##np
 #define FA_TYPES(nd, np) FA_TYPES_(nd, np)
-#define FA_INC_1 2
-#define FA_INC_2 3
-#define FA_INC_(n) FA_INC_##n
-#define FA_INC(n) FA_INC_(n)
 
 #define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc)                              \
     {#name, "activation", FA_TYPES(nd, np), NULL, params, checks, fdoc, nd, saved, 0},      \

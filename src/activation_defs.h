@@ -345,8 +345,42 @@ FA_INLINE FA_T FA_FN(gelu_tail_q)(FA_T w)
     return FA_C(1) + q;
 }
 
+/* float32: gelu(x) = x Phi(x) from Phi(-a) = m(a) exp(-a^2/2), a = |x|
+ * (fa_phi_ratio_f32): one exp of the exact double-word -a^2/2 and one
+ * polynomial, no tail series; Phi(x) = 1 - Phi(-a) for x > 0, rounded once
+ * by the FMA. fa_exp_core_f32 applies the factor f (m, or a m for the
+ * negative side) before its 2^n scaling, so the product rounds once.
+ * For x < -13.1, where exp(-a^2/2) nears the subnormal range, the
+ * exponent is shifted by 82 and the result scaled by exp(-82) last
+ * (within 0.17 ULP as a float; smaller shifts leave grad * gelu'(x) wrong
+ * for large grad, larger ones overflow grad * the shifted derivative):
+ * returns f exp(-a^2/2) / *scale. a is clamped at 19.8, where even
+ * FLT_MAX * gelu'(x) underflows to 0. */
+#define FA_GELU_A_MAX 19.8f
+FA_INLINE float FA_FN(gelu_exp_f32)(float x, float a, float f, float *scale)
+{
+    fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
+    int shifted = x < -13.1f; /* a^2/2 > 85.8 */
+    *scale = shifted ? 2.442600707513088e-36f : 1.0f;
+    return fa_exp_core_f32(shifted ? h.hi + 82.0f : h.hi, h.lo, f);
+}
+
+FA_INLINE float FA_FN(gelu_abs_f32)(float x)
+{
+    float a = fa_abs_f32(x);
+    return a > FA_GELU_A_MAX ? FA_GELU_A_MAX : a;
+}
+
 FA_INLINE FA_T FA_FN(gelu)(FA_T x)
 {
+    if (sizeof(FA_T) == 4) {
+        float xf = (float)x, scale, a = FA_FN(gelu_abs_f32)(xf);
+        float m = fa_phi_ratio_f32(a);
+        float q = FA_FN(gelu_exp_f32)(xf, a, xf > 0 ? m : a * m, &scale);
+        /* both arms first: GCC does not if-convert an FMA inside one */
+        float pos = FA_FMA_F32(-a, q, xf), neg = fa_signed_f32(q, xf) * scale;
+        return xf > 0 ? pos : neg;
+    }
     FA_T main = FA_C(0.5) * x * FA_FN(erfc_gelu)(x);
     FA_T xc = FA_FN(clamp_big)(x);
     FA_T scale;
@@ -361,6 +395,17 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
  * terms cancel) is handled in FA_FN(gelu_grad). */
 FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *scale)
 {
+    if (sizeof(FA_T) == 4) {
+        float xf = (float)x, sc, a = FA_FN(gelu_abs_f32)(xf);
+        float e = FA_FN(gelu_exp_f32)(xf, a, 1.0f, &sc);
+        float m = fa_phi_ratio_f32(a);
+        float pos = FA_FMA_F32(-e, m, 1.0f), neg = e * m;
+        float phi_x = xf > 0 ? pos : neg; /* Phi(x) */
+        *scale = sc;
+        /* explicit FMAs: nothing left for GCC to contract differently in
+         * different inlined contexts (the stats kernel must agree bitwise) */
+        return FA_FMA_F32(fa_signed_f32(a, xf), e * 0.3989422804f, phi_x);
+    }
     FA_T sphi;
     FA_T e = FA_FN(phi_scaled)(x, &sphi);
     FA_T xc = FA_FN(clamp_big)(x);

@@ -144,6 +144,44 @@ FA_INLINE double fa_erfc_pos_f64(double x)
     return fa_exp_core_f64(s, b - (s - a.hi), t);
 }
 
+/* Phi(-a) / exp(-a^2/2) = erfc(z) exp(z^2) / 2, z = a / sqrt2, a >= 0: the
+ * factor m of fa_exp_core_f32 that makes Phi(-a) = m exp(-a^2/2), for
+ * float32 gelu, whose exponent -a^2/2 is then an exact product (no sqrt2
+ * rounding amplified by z^2) and whose derivative needs exp(-a^2/2)
+ * anyway. m = t R(t) / 2 with t = 1 / (1 + z/2) = 1 / (1 + a / (2 sqrt2))
+ * and R(t) = erfc(z) exp(z^2) / t, a polynomial of degree 11 in u = t - tc
+ * (c0 as hi + lo; tools/vmath_remez.py mills_f32 11 14: 0.013 eps
+ * relative) for 0 <= a <= 19.8 (z <= 14; beyond, even grad * gelu'(x)
+ * underflows). The rounding of 1 + a/(2 sqrt2) and of the division is
+ * corrected as in erfc: the true t is t (1 + eps), and t R(t) moves by
+ * eps S(t), S = 1 + t R'/R in [1.14, 2.26] (a quadratic, 4%). Result in
+ * (0, 1/2]. */
+FA_INLINE float fa_phi_ratio_f32(float a)
+{
+    fa_f32x2 p = fa_two_prod_f32(a, 0x1.6a09e6p-2f); /* a / (2 sqrt2), + a c_lo */
+    fa_f32x2 d = fa_two_sum_f32(1.0f, p.hi);
+    float dlo = d.lo + FA_FMA_F32(a, 6.050808743e-09f, p.lo);
+    float t = 1.0f / d.hi;
+    fa_f32x2 td = fa_two_prod_f32(t, d.hi);
+    float eps = ((1.0f - td.hi) - td.lo) - t * dlo;
+    float sens = FA_FMA_F32(FA_FMA_F32(-0.3762f, t, 1.7813f), t, 0.8833f);
+    float u = t - 0.5625f, q; /* exact for t >= 9/32 */
+    q = -2.490987070e-02f;
+    q = FA_FMA_F32(q, u, 3.866821527e-02f);
+    q = FA_FMA_F32(q, u, 2.214887924e-02f);
+    q = FA_FMA_F32(q, u, -7.744727284e-02f);
+    q = FA_FMA_F32(q, u, 1.257962361e-02f);
+    q = FA_FMA_F32(q, u, 1.129997671e-01f);
+    q = FA_FMA_F32(q, u, -6.338296086e-02f);
+    q = FA_FMA_F32(q, u, -1.983150095e-01f);
+    q = FA_FMA_F32(q, u, 9.920601547e-02f);
+    q = FA_FMA_F32(q, u, 5.820130110e-01f);
+    q = FA_FMA_F32(q, u, 7.585615516e-01f);
+    float r = FA_FMA_F32(q, u, 2.878233119e-08f) + 5.559551120e-01f;
+    float tr = 0.5f * (t * r);
+    return FA_FMA_F32(tr, eps * sens, tr);
+}
+
 FA_INLINE float fa_vm_erfc_f32(float x)
 {
     float e = fa_erfc_pos_f32(fa_abs_f32(x));

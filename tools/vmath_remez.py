@@ -137,7 +137,7 @@ def _fmt(c, dtype):
 
 def report(name, coeffs, err, dtype, first_power):
     print(f"/* {name}: max weighted error {err:.3g} eps */")
-    split = name.startswith("erfc")  # c0 as c0 + c0lo
+    split = name.startswith(("erfc", "mills"))  # c0 as c0 + c0lo
     for i, c in enumerate(coeffs):
         label = "c0lo" if split and i == 1 else f"c{first_power + i - (split and i > 1)}"
         print(f"    {label} = {_fmt(c, dtype)},")
@@ -302,6 +302,28 @@ def erfc_f32():
 @fit
 def erfc_f64():  # three pieces: erfc_f64 17 0 2, erfc_f64 17 2 6, erfc_f64 17 6 27.3
     return _erfc(F64, _arg(2, 17), _arg(3, 0.0), _arg(4, 2.0)), F64[0], 0
+
+
+# Phi(-a) exp(a^2/2) = t R(t) / 2 for float32 gelu (vmath_erf.h
+# fa_phi_ratio_f32): R(t) = erfc(z) exp(z^2) / t, z = 2 (1/t - 1) = a/sqrt2,
+# a polynomial in u = t - tc for 0 <= z <= 10.2, relative error; c0 as hi + lo.
+def _mills(prec, deg, zhi):
+    dt, eps = prec
+
+    def R(t):
+        z = (1 / t - 1) * 2
+        return mp.erfc(z) * mp.exp(z * z) / t
+
+    ta = 1 / (1 + mp.mpf(zhi) / 2)
+    tc = mp.mpf(float(dt(float((ta + 1) / 2))))
+    print(f"/* 0 <= z <= {zhi}: u = t - {float(tc)!r} */")
+    return rounded_fit(lambda u: R(u + tc), lambda u: 1 / R(u + tc), powers(0, deg), ta - tc, 1 - tc, dt, eps,
+                       split_c0=True)
+
+
+@fit
+def mills_f32():
+    return _mills(F32, _arg(2, 10), _arg(3, 14.0)), F32[0], 0
 
 
 if __name__ == "__main__":

@@ -420,23 +420,33 @@ cdef int _weights(object weight, cnp.npy_intp channels, double *buf, cnp.npy_int
     return 1 if size == 1 else 2  # 2: one per channel
 
 
+cdef int _prelu_operands(object x, object weight, double *buf, double **w,
+                         cnp.npy_intp *c) except -2:
+    """For the prelu fast paths: x's channels (*c: axis 1, or 1) and the
+    weight (_weights: 1 one value, 2 one per channel), or -1 when x or the
+    weight is not the common case (or x is empty)."""
+    if _slot(x) < 0 or cnp.PyArray_SIZE(<cnp.ndarray>x) == 0:
+        return -1
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    c[0] = cnp.PyArray_DIMS(a)[1] if cnp.PyArray_NDIM(a) >= 2 else 1
+    return _weights(weight, c[0], buf, _WEIGHT_STACK, w)
+
+
 def _prelu(x, weight, out):
     """fastact.prelu's common case, or None: a scalar weight takes the
     element-wise loop (hoisted parameter), a weight per channel the
     (m, c, k) loop of prelu.def."""
-    cdef int t = _slot(x)
-    if t < 0:
+    cdef double buf[_WEIGHT_STACK]
+    cdef double *w = NULL
+    cdef cnp.npy_intp c
+    cdef int kind = _prelu_operands(x, weight, buf, &w, &c)
+    if kind < 0:
         return None
+    cdef int t = _slot(x)
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef int ndim = cnp.PyArray_NDIM(a)
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(a)
     cdef cnp.npy_intp total = cnp.PyArray_SIZE(a), size = cnp.PyArray_ITEMSIZE(a)
-    cdef cnp.npy_intp c = dims[1] if ndim >= 2 else 1
-    cdef double buf[_WEIGHT_STACK]
-    cdef double *w = NULL
-    cdef int kind = _weights(weight, c, buf, _WEIGHT_STACK, &w)
-    if kind < 0 or total == 0:
-        return None
     if kind == 1:
         return _elementwise(_PRELU_ROW, 1, 1, x, None, out, w[0])
     y = _output(out, t, cnp.PyArray_TYPE(a), ndim, dims, x, None, None, True)
@@ -459,8 +469,12 @@ def _prelu_backward(grad, x, weight, out_x, out_w, tuple wshape):
     grad_weight: the (m, c, k) reduction of prelu.def rounded once to x's
     dtype, shaped wshape (the weight's shape); a scalar weight sees x as
     (m, 1, c k). float16 and odd out= take the caller's path."""
+    cdef double buf[_WEIGHT_STACK]
+    cdef double *w = NULL
+    cdef cnp.npy_intp c
+    cdef int kind = _prelu_operands(x, weight, buf, &w, &c)
     cdef int t = _slot(x)
-    if t < 1 or _slot(grad) != t:
+    if kind < 0 or t < 1 or _slot(grad) != t:
         return None
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef int ndim = cnp.PyArray_NDIM(a)
@@ -468,12 +482,6 @@ def _prelu_backward(grad, x, weight, out_x, out_w, tuple wshape):
     if not _same_dims(<cnp.ndarray>grad, ndim, dims):
         return None
     cdef cnp.npy_intp total = cnp.PyArray_SIZE(a), size = cnp.PyArray_ITEMSIZE(a)
-    cdef cnp.npy_intp c = dims[1] if ndim >= 2 else 1
-    cdef double buf[_WEIGHT_STACK]
-    cdef double *w = NULL
-    cdef int kind = _weights(weight, c, buf, _WEIGHT_STACK, &w)
-    if kind < 0 or total == 0:
-        return None
     cdef int typenum = cnp.PyArray_TYPE(a)
     cdef int wdim = len(wshape)
     cdef cnp.npy_intp wdims[1]

@@ -20,6 +20,7 @@ shape of the logits without ``axis``, values in [0, n).
 """
 from __future__ import annotations
 
+import math
 import operator
 import re
 from typing import Any, Callable, NamedTuple
@@ -83,15 +84,19 @@ def _coerce_param(func: str, name: str, value: Any) -> np.ndarray:
 _PY_SCALARS = frozenset({float, int, bool})
 
 
-def _check_source(func: str, checks: str, params: dict[str, float]) -> str:
-    """Python lines enforcing "beta>0,min_val<=max_val" (ValueError)."""
+def _check_source(func: str, checks: str, params: dict[str, float], indent: str = "    ",
+                  floats: bool = False) -> str:
+    """Python lines enforcing "beta>0,min_val<=max_val" (ValueError). With
+    floats (every parameter known to be a Python float) a check is the bare
+    comparison, which is False for NaN just as np.all is."""
     lines = []
     for cond in filter(None, checks.split(",")):
         if not set(re.findall(r"[A-Za-z_]\w*", cond)) <= set(params):
             raise RuntimeError(f"{func}: check {cond!r} names an unknown parameter")
         shown = " ".join(f"{p}={{{p}!r}}" for p in params if re.search(rf"\b{p}\b", cond))
-        lines.append(f"    if not _all({cond}):\n"
-                     f"        raise ValueError(f\"{func}: requires {cond}, got {shown}\")\n")
+        test = f"({cond})" if floats else f"_all({cond})"
+        lines.append(f"{indent}if not {test}:\n"
+                     f"{indent}    raise ValueError(f\"{func}: requires {cond}, got {shown}\")\n")
     return "".join(lines)
 
 
@@ -134,6 +139,42 @@ def _normalize_axis(axis: int, ndim: int) -> int:
     return axis % ndim
 
 
+# Row-wise signatures the fast path of _core._rows knows, by its "kind".
+_ROW_KINDS = {"(n),()->(n)": 0, "(n),(n),()->(n)": 1, "(n),()->()": 2, "(),(n),()->(n)": 3}
+
+
+def _fast_source(name: str, args: tuple[str, ...], params: dict[str, float], checks: str,
+                 rowwise: bool) -> str:
+    """The first lines of a wrapper: when every parameter is a Python float
+    (the common call), check them with plain comparisons and, without extra
+    ufunc keywords (and along the last axis), try the loop directly
+    (_core._elementwise / _core._rows: None unless the arrays are the plain
+    contiguous case). Anything else falls through to the general path,
+    which checks everything again."""
+    row = _core.KERNEL_INDEX[name]
+    if rowwise:
+        kind = _ROW_KINDS.get(next(r for r in _core.KERNEL_TABLE if r["name"] == name)["signature"])
+        if kind is None or len(params) > 1:
+            return ""
+        ops = (list(args) + ["None"] * 3)[:3]
+        call = f"_rows({row}, {kind}, {', '.join(ops)}, out{''.join(f', {p}' for p in params)})"
+        cond = "not kwargs and type(axis) is int and axis == -1"
+    else:
+        if len(args) > 2 or len(params) > 2:
+            return ""
+        ops = (list(args) + ["None"])[:2]
+        call = (f"_elementwise({row}, {len(args)}, {len(params)}, {', '.join(ops)}, out"
+                + "".join(f", {p}" for p in params) + ")")
+        cond = "not kwargs"
+    floats = " and ".join(f"type({p}) is float" for p in params) or "True"
+    return (f"    if {floats}:\n"
+            + _check_source(name, checks, params, indent="        ", floats=True)
+            + f"        if {cond}:\n"
+            f"            _r = {call}\n"
+            f"            if _r is not None:\n"
+            f"                return _r\n")
+
+
 def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
           checks: str, rowwise: bool, labels: tuple[str, str] | None = None) -> Callable[..., Any]:
     """A function ``name(*args, [axis=-1,] **params, *, out=None, **ufunc_kwargs)``.
@@ -146,13 +187,14 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     data = ", ".join(args)
     sig = ", ".join([data] + (["axis=-1"] if rowwise else [])
                     + [f"{p}={d!r}" for p, d in params.items()] + ["*", "out=None", "**kwargs"])
+    fast = _fast_source(name, args, params, checks, rowwise)
     # Python scalars are "weak" (NEP 50): next to an array they take its
     # dtype, as in NumPy. But when every datum is one, the float64
     # parameters would make them take the first (float16) loop; give them
     # what np.exp gives: float -> float64, int -> float64, bool -> float16.
     all_scalars = " and ".join(f"type({a}) in _PY_SCALARS" for a in args)
-    body = (f"    if {all_scalars}:\n"
-            + "".join(f"        {a} = _np.asarray({a})\n" for a in args))
+    body = fast + (f"    if {all_scalars}:\n"
+                   + "".join(f"        {a} = _np.asarray({a})\n" for a in args))
     body += "".join(f"    _{p} = _cache.get({p}) if type({p}) is float else None\n"
                    f"    if _{p} is None:\n"
                    f"        _{p} = _coerce({name!r}, {p!r}, {p})\n" for p in params)
@@ -165,7 +207,8 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
              f"    return _ufunc({call})\n")
     namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all,
                                  "_cache": _PARAM_CACHE, "_np": np, "_PY_SCALARS": _PY_SCALARS,
-                                 "_labels": _check_labels}
+                                 "_labels": _check_labels, "_elementwise": _core._elementwise,
+                                 "_rows": _core._rows}
     exec(f"def {name}({sig}):\n{body}", namespace)  # noqa: S102 - built from the kernel table only
     fn = namespace[name]
     doc = ufunc.__doc__ or ""
@@ -216,13 +259,24 @@ def _choice(name: str, param: str, table: dict[str, str], rows: dict[str, dict],
             raise ValueError(f"{func}: {param} must be one of {', '.join(map(repr, table))}; "
                              f"got {value!r}") from None
 
+    # A valid string goes straight to its row's loop (a dict lookup); any
+    # other value, and any other layout, to _pick and the ufunc.
+    rows_of = {value: _core.KERNEL_INDEX[row + suffix] for value, row in table.items()}
+    ops = (list(args) + ["None"])[:2]
     all_scalars = " and ".join(f"type({a}) in _PY_SCALARS" for a in args)
     source = (f"def {func}({data}, {param}={default!r}, *, out=None, **kwargs):\n"
+              f"    if type({param}) is str and not kwargs:\n"
+              f"        _row = _rows_of.get({param})\n"
+              f"        if _row is not None:\n"
+              f"            _r = _elementwise(_row, {len(args)}, 0, {', '.join(ops)}, out)\n"
+              f"            if _r is not None:\n"
+              f"                return _r\n"
               f"    uf = _pick({param})\n"
               f"    if {all_scalars}:\n"
               + "".join(f"        {a} = _np.asarray({a})\n" for a in args)
               + f"    return uf({data}, out=out, **kwargs) if kwargs else uf({data}, out=out)\n")
-    namespace: dict[str, Any] = {"_pick": pick, "_np": np, "_PY_SCALARS": _PY_SCALARS}
+    namespace: dict[str, Any] = {"_pick": pick, "_np": np, "_PY_SCALARS": _PY_SCALARS,
+                                 "_rows_of": rows_of, "_elementwise": _core._elementwise}
     exec(source, namespace)  # noqa: S102 - built from the tables only
     fn = namespace[func]
     docs = []
@@ -261,19 +315,27 @@ def _as_array(a: Any) -> Any:
 
 
 def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """prelu(x, weight) and prelu_backward(grad, x, weight) -> (grad_x, grad_weight)."""
+    """prelu(x, weight) and prelu_backward(grad, x, weight) -> (grad_x, grad_weight).
+
+    The common case (contiguous float arrays, a float or float32/64 weight)
+    runs the loops of src/prelu.def directly (_core._prelu*): the forward
+    with the weight per channel, the backward with grad_weight reduced in
+    the same pass. Anything else takes the broadcasting ufunc for the result
+    and the same reduction (through its gufunc) for grad_weight, so the two
+    paths agree bit for bit."""
     forward_uf, backward_uf = getattr(_core, name), getattr(_core, name + "_backward")
+    fast_forward, fast_backward = _core._prelu, _core._prelu_backward
+    reduce_uf = getattr(_core, f"_{name}_channels_backward")
 
     def forward(x: Any, weight: Any, *, out: Any = None, **kwargs: Any) -> Any:
+        if not kwargs:
+            y = fast_forward(x, weight, out)
+            if y is not None:
+                return y
         x = _as_array(x)
         return forward_uf(x, _channel_weight(name, x, weight), out=out, **kwargs)
 
     def backward(grad: Any, x: Any, weight: Any, *, out: Any = None) -> tuple[Any, Any]:
-        x = _as_array(x)
-        if type(grad) not in _PY_SCALARS:  # a Python number stays "weak", as in a ufunc
-            grad = _as_array(grad)
-        arrays = isinstance(x, np.ndarray) and (isinstance(grad, np.ndarray) or type(grad) in _PY_SCALARS)
-        w = _channel_weight(name + "_backward", x, weight)
         if out is None or not isinstance(out, tuple):  # an array: grad_x's out
             out_x, out_w = out, None
         elif len(out) == 2:
@@ -282,20 +344,18 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
             raise TypeError(f"{name}_backward: out must be an array (for grad_x) or a pair "
                             f"(out for grad_x, out for grad_weight), either may be None; "
                             f"got a tuple of {len(out)}")
+        both = fast_backward(grad, x, weight, out_x, out_w, np.shape(weight))
+        if both is not None:
+            return both
+        x = _as_array(x)
+        if type(grad) not in _PY_SCALARS:  # a Python number stays "weak", as in a ufunc
+            grad = _as_array(grad)
+        arrays = isinstance(x, np.ndarray) and (isinstance(grad, np.ndarray) or type(grad) in _PY_SCALARS)
+        w = _channel_weight(name + "_backward", x, weight)
         grad_x = backward_uf(grad, x, w, out=out_x)
         if not arrays:
             return grad_x, None
-        # d/dweight sum(grad * prelu(x, weight)) = sum(grad * x where x <= 0),
-        # over every axis but 1: exact products in float64, summed pairwise.
-        g, xb = np.broadcast_arrays(grad, x)
-        shape = np.shape(weight)
-        with np.errstate(all="ignore"):  # inf * 0, inf - inf: the IEEE values are the answer
-            contrib = np.where(xb > 0, 0.0, np.multiply(g, xb, dtype=np.float64))
-            if np.size(weight) != 1:
-                grad_w = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1))
-            else:
-                grad_w = contrib.sum()
-        grad_w = np.asarray(grad_w).astype(np.asarray(grad_x).dtype).reshape(shape)
+        grad_w = _reduce_weight(name, reduce_uf, grad, x, weight, np.asarray(grad_x).dtype)
         if out_w is not None:
             np.copyto(out_w, grad_w, casting="same_kind")
             grad_w = out_w
@@ -310,6 +370,29 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return forward, backward
 
 
+def _reduce_weight(name: str, reduce_uf: np.ufunc, grad: Any, x: np.ndarray, weight: Any,
+                   dtype: np.dtype) -> np.ndarray:
+    """grad_weight = sum of grad * x over x <= 0, over every axis but 1 (all
+    of them for a single weight), by the (m, c, k) gufunc of src/prelu.def on
+    grad and x as `dtype` (what the ufunc computed grad_x from): the order of
+    the sum, so the bits, depend on the shape only. Rounded once to dtype."""
+    shape = np.broadcast_shapes(np.shape(grad), x.shape)
+    size = np.size(weight)
+    channels = size if size != 1 else 1
+    if size != 1 and (len(shape) < 2 or shape[1] != size):
+        raise ValueError(f"{name}_backward: grad and x broadcast to {shape}, whose axis 1 "
+                         f"does not have the weight's {size} channels")
+    m = shape[0] if len(shape) >= 2 else 1
+    k = math.prod(shape[2:]) if size != 1 else math.prod(shape[1:]) if len(shape) >= 2 else math.prod(shape)
+    if m * channels * k == 0:
+        return np.zeros(np.shape(weight), dtype)
+    g = np.broadcast_to(np.asarray(grad, dtype), shape).reshape(m, channels, k)
+    xs = np.broadcast_to(np.asarray(x, dtype), shape).reshape(m, channels, k)
+    w = np.asarray(weight, np.float64).reshape(-1)
+    _, total = reduce_uf(g, xs, w)
+    return total.astype(dtype).reshape(np.shape(weight))
+
+
 def _core_dims(signature: str) -> list[str]:
     """ "(n),()->()" -> ["n", ""]: the core dimensions of each input."""
     inputs = signature.split("->")[0]
@@ -317,7 +400,9 @@ def _core_dims(signature: str) -> list[str]:
 
 
 def _build() -> tuple[dict[str, Any], tuple[Activation, ...]]:
-    rows = {row["name"]: row for row in _core.KERNEL_TABLE if row["group"] == "activation"}
+    # Rows named "_..." are internal loops behind a public function (prelu.def).
+    rows = {row["name"]: row for row in _core.KERNEL_TABLE
+            if row["group"] == "activation" and not row["name"].startswith("_")}
     hidden = {row for _, table in CHOICES.values() for row in list(table.values())[1:]}
     hidden |= {name + "_backward" for name in hidden}
     public: dict[str, Any] = {}

@@ -726,12 +726,34 @@ def prelu_backward(grad: ArrayLike, x: ArrayLike, weight: ArrayLike) -> tuple[ND
     with np.errstate(all="ignore"):  # inf * 0, inf - inf: the IEEE values are the answer
         grad_x = np.where(x > 0, grad, np.where(x <= 0, grad * w, x))
         g, xb = np.broadcast_arrays(grad, x)
-        contrib = np.where(xb > 0, 0.0, g * xb)
-        if np.size(weight) != 1:
-            gw = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1))
-        else:
-            gw = contrib.sum()
+        per_channel = np.size(weight) != 1
+        if result == np.float64:
+            gw = _exact_channel_sums(g, xb, per_channel)
+        else:  # float data: the products are exact in float64, the sum's error far below an ULP
+            contrib = np.where(xb > 0, 0.0, g * xb)
+            gw = contrib.sum(axis=tuple(k for k in range(contrib.ndim) if k != 1)) if per_channel else contrib.sum()
     return _finish(grad_x, result), np.asarray(gw).astype(result).reshape(np.shape(weight))
+
+
+def _exact_channel_sums(g: NDArray, x: NDArray, per_channel: bool) -> NDArray:
+    """Sum of g * x over x <= 0, per channel (axis 1) or over everything:
+    exact products (_two_prod) summed exactly (math.fsum), rounded once --
+    the float64 weight gradient, which fastact computes compensated. A
+    non-finite sum is NumPy's."""
+    p, e = _two_prod(g, x)
+    keep = ~(x > 0)
+    p, e = np.where(keep, p, 0.0), np.where(keep, e, 0.0)
+    if per_channel:
+        p, e = (np.moveaxis(a, 1, 0).reshape(a.shape[1], a.size // max(a.shape[1], 1)) for a in (p, e))
+    else:
+        p, e = p.reshape(1, -1), e.reshape(1, -1)
+    sums = []
+    for pc, ec in zip(p, e):
+        try:
+            sums.append(math.fsum(np.concatenate([pc, ec]).tolist()) if np.all(np.isfinite(pc)) else pc.sum())
+        except OverflowError:  # finite terms whose sum overflows
+            sums.append(pc.sum())
+    return np.asarray(sums) if per_channel else np.asarray(sums[0])
 
 
 # bce_with_logits -----------------------------------------------------------------------

@@ -7,8 +7,11 @@
  *   FA_VMATH   vmath.def     the vector math alone, for its own ULP tests
  *   FA_STATS   stats.def     one-pass statistics per element-wise activation
  *                            (kernels.def re-expanded; internal)
+ *   FA_GUFUNC  prelu.def     prelu with a weight per channel (internal rows
+ *                            behind fastact.prelu / prelu_backward)
  */
 #include "kernels.def"
 #include "gufuncs.def"
 #include "vmath.def"
 #include "stats.def"
+#include "prelu.def"

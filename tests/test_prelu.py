@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -39,7 +40,66 @@ def test_matches_the_reference(shape, dtype, rng) -> None:
         rx, rw = reference.prelu_backward(g, x, w)
         assert np.shape(gw) == np.shape(w), "grad_weight has the weight's shape"
         assert_ulp_close(gx, rx, 0, what=f"prelu_backward grad_x {kind}")
-        assert_ulp_close(gw, rw, 0, what=f"prelu_backward grad_weight {kind}")
+        if dtype == np.float64:  # compensated: closer to the exact sum than NumPy's float64 sum
+            assert_ulp_close(gw, exact_weight_gradient(g, x, w), 1, what=f"grad_weight {kind}")
+        else:  # exact products summed in double, rounded once: as the reference
+            assert_ulp_close(gw, rw, 0, what=f"prelu_backward grad_weight {kind}")
+
+
+def exact_weight_gradient(g, x, w) -> np.ndarray:
+    """sum of g * x over x <= 0 per channel (axis 1; all for one weight),
+    exactly (fractions), rounded once to float64."""
+    x = np.asarray(x, np.float64)
+    g = np.broadcast_to(np.asarray(g, np.float64), x.shape)
+    per_channel = np.size(w) != 1
+    axes = (1,) if per_channel else ()
+    xs = np.moveaxis(x.reshape(x.shape or (1,)), axes, tuple(range(len(axes))))
+    gs = np.moveaxis(g.reshape(x.shape or (1,)), axes, tuple(range(len(axes))))
+    rows = np.size(w) if per_channel else 1
+    xs, gs = xs.reshape(rows, -1), gs.reshape(rows, -1)
+    sums = [float(sum((Fraction(float(a)) * Fraction(float(b)) for a, b in zip(gr, xr) if b <= 0),
+                      Fraction(0))) for gr, xr in zip(gs, xs)]
+    return np.asarray(sums).reshape(np.shape(w))
+
+
+@pytest.mark.parametrize("weight_kind", ("scalar", "per_channel"))
+def test_float64_weight_gradient_is_compensated(weight_kind, rng) -> None:
+    """float64 data: the products' rounding errors and the sum's are carried
+    (TwoSum, FMA), so grad_weight is within an ULP of the exact sum -- also
+    over many blocks (rows beyond one block of the reduction) and terms of
+    very different sizes."""
+    x = rng.uniform(-1, 1, (3000, 3, 17)) * np.exp2(rng.integers(-30, 30, (3000, 3, 17)))
+    g = rng.uniform(-1, 1, x.shape)
+    w = np.float64(0.25) if weight_kind == "scalar" else np.array([0.1, 0.2, 0.3])
+    _, gw = fastact.prelu_backward(g, x, w)
+    assert_ulp_close(gw, exact_weight_gradient(g, x, w), 1, what="grad_weight")
+
+
+def test_weight_gradient_is_the_same_for_any_layout_and_thread_count(rng) -> None:
+    """One order of summation, fixed by the shape: strided or broadcast
+    inputs (the general path) and any thread count give the same bits as
+    the contiguous fast path."""
+    x = rng.uniform(-2, 2, (4000, 8, 9)).astype(np.float32)
+    g = rng.uniform(-1, 1, x.shape).astype(np.float32)
+    w = np.linspace(0.1, 0.4, 8)
+    want_x, want_w = fastact.prelu_backward(g, x, w)
+    before = fastact.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            fastact.set_num_threads(threads)
+            got_x, got_w = fastact.prelu_backward(g, x, w)
+            np.testing.assert_array_equal(got_w, want_w)
+            np.testing.assert_array_equal(got_x, want_x)
+    finally:
+        fastact.set_num_threads(before)
+    xf = np.asfortranarray(x)
+    got_x, got_w = fastact.prelu_backward(g, xf, w)  # the general (strided) path
+    np.testing.assert_array_equal(got_w, want_w)
+    np.testing.assert_array_equal(got_x, want_x)
+    ones_x, ones_w = fastact.prelu_backward(np.float32(1), x, w)  # broadcast grad
+    ref_x, ref_w = fastact.prelu_backward(np.ones_like(x), x, w)
+    np.testing.assert_array_equal(ones_w, ref_w)
+    np.testing.assert_array_equal(ones_x, ref_x)
 
 
 def test_per_channel_slope_is_along_axis_1(rng) -> None:

@@ -1,0 +1,310 @@
+/* prelu with one weight per channel, and its backward with the weight's
+ * gradient reduced in the same pass: the loops of the rows of prelu.def
+ * (compiled once per SIMD level with loops.c, which includes this through
+ * tables.h; the Cython fast paths of fastact.prelu / prelu_backward call
+ * the same loops directly).
+ *
+ * x is seen as (m, c, k): m rows (the axes before the channel axis), c
+ * channels (axis 1), k elements per channel (the axes after it), so that a
+ * weight per channel is one scalar per (row, channel) -- a contiguous inner
+ * loop over k with the weight hoisted -- or, when k == 1 (the (batch, c)
+ * layout of a linear layer), a contiguous loop over c with the weight read
+ * alongside. Either way the loop is plain unit-stride code that vectorises;
+ * the generic broadcasting ufunc instead saw c-element inner loops with a
+ * strided float64 weight.
+ *
+ * grad_weight[c] = sum over rows and k of (x > 0 ? 0 : grad * x):
+ * - float and float16 data: the products are exact in double, summed in
+ *   double, rounded once by the caller;
+ * - double data: compensated (TwoSum on the partial sums, the product's
+ *   rounding error from an FMA or Dekker's product) -- within an ULP or so
+ *   of the exact sum unless the sum cancels.
+ * The order of every operation depends on the shape only: the rows are cut
+ * into blocks of ~FA_PRELU_BLOCK elements; a block's partial sums (lanes of
+ * FA_PRELU_LANES over k, in a fixed order) are independent, so threads may
+ * run blocks in any order; the partials are then added in block order. The
+ * result is bit-identical for any thread count, and for any strides (the
+ * strided paths do the same operations). A NaN (or inf * 0) in a product
+ * makes its channel's gradient NaN, as a plain sum would. */
+#ifndef FASTACT_PRELU_REDUCE_H
+#define FASTACT_PRELU_REDUCE_H
+
+#include <math.h>
+#include <stdlib.h>
+
+#define FA_PRELU_BLOCK ((fa_intp)1 << 15) /* elements per block (~one chunk of a thread) */
+#define FA_PRELU_LANES 16                 /* partial sums of a (row, channel) run over k */
+#define FA_PRELU_FALLBACK_CHANNELS 64     /* channels per pass when the partials' malloc fails */
+
+/* hi + lo = s + t exactly (Knuth's TwoSum: no branch, so it vectorises). */
+static inline double fa_prelu_two_sum(double s, double t, double *lo)
+{
+    double hi = s + t;
+    double b = hi - s;
+    *lo = (s - (hi - b)) + (t - b);
+    return hi;
+}
+
+/* (s, c) += (t, e): the compensated accumulation of double data; a non-finite
+ * sum keeps no compensation (inf - inf would turn it into NaN). */
+static inline void fa_prelu_add2(double *s, double *c, double t, double e)
+{
+    double lo;
+    *s = fa_prelu_two_sum(*s, t, &lo);
+    *c += lo + e;
+}
+
+static inline double fa_prelu_total(double s, double c)
+{
+    return isfinite(s) ? s + c : s;
+}
+
+/* Storage access per dtype: f16 is computed in float. */
+#define FA_PR_LD_f16(p) fa_half_to_float(*(const uint16_t *)(p))
+#define FA_PR_LD_f32(p) (*(const float *)(p))
+#define FA_PR_LD_f64(p) (*(const double *)(p))
+#define FA_PR_ST_f16(p, v) (*(uint16_t *)(p) = fa_float_to_half(v))
+#define FA_PR_ST_f32(p, v) (*(float *)(p) = (v))
+#define FA_PR_ST_f64(p, v) (*(double *)(p) = (v))
+#define FA_PR_SZ_f16 2
+#define FA_PR_SZ_f32 4
+#define FA_PR_SZ_f64 8
+#define FA_PR_CT_f16 float
+#define FA_PR_CT_f32 float
+#define FA_PR_CT_f64 double
+#define FA_PR_KS_f16 f32
+#define FA_PR_KS_f32 f32
+#define FA_PR_KS_f64 f64
+/* The product's rounding error: 0 where the product is exact (float data in
+ * double), fa_mul_err_f64 (activation_defs.h) for double data. */
+#define FA_PR_ERR_f16(g, x, p) 0.0
+#define FA_PR_ERR_f32(g, x, p) 0.0
+#define FA_PR_ERR_f64(g, x, p) fa_mul_err_f64(g, x, p)
+/* Per-element accumulation: plain double sums of float data (exact terms;
+ * the compensation stays 0), compensated ones of double data. */
+#define FA_PR_ACC_f16(s, e, t, pe) ((void)(e), (void)(pe), *(s) += (t))
+#define FA_PR_ACC_f32(s, e, t, pe) ((void)(e), (void)(pe), *(s) += (t))
+#define FA_PR_ACC_f64(s, e, t, pe) fa_prelu_add2(s, e, t, pe)
+
+/* Everything for storage dtype S. Inline helpers take strides in bytes;
+ * their callers pass constants on the contiguous paths, so the compiler
+ * sees unit-stride loops there (and the same arithmetic as the strided
+ * ones, hence the same bits). */
+#define FA_PRELU_DEFINE(S)                                                                            \
+    typedef FA_CAT(FA_PR_CT_, S) fa_pr_ct_##S;                                                        \
+                                                                                                      \
+    /* y = x > 0 ? x : w x over n elements, w one value per element (sw != 0)                         \
+     * or one for all (sw == 0). */                                                                   \
+    static inline void fa_prelu_run_##S(const char *x, fa_intp sx, const char *w, fa_intp sw,       \
+                                        char *y, fa_intp sy, fa_intp n)                               \
+    {                                                                                                 \
+        if (sw) {                                                                                     \
+            FA_IVDEP for (fa_intp i = 0; i < n; i++) FA_PR_ST_##S(y + i * sy,                         \
+                FA_CAT(fa_prelu_, FA_PR_KS_##S)(FA_PR_LD_##S(x + i * sx),                             \
+                                                (fa_pr_ct_##S) * (const double *)(w + i * sw)));      \
+            return;                                                                                   \
+        }                                                                                             \
+        if (n <= 0) return;                                                                           \
+        fa_pr_ct_##S w0 = (fa_pr_ct_##S) * (const double *)w;                                        \
+        FA_IVDEP for (fa_intp i = 0; i < n; i++)                                                      \
+            FA_PR_ST_##S(y + i * sy, FA_CAT(fa_prelu_, FA_PR_KS_##S)(FA_PR_LD_##S(x + i * sx), w0));  \
+    }                                                                                                 \
+                                                                                                      \
+    /* Rows [0, n) of (c, k): dims[1] = c, dims[2] = k; steps: x, w, y per row,                      \
+     * then x (c, k), w (c), y (c, k). */                                                             \
+    static void fa_range__prelu_channels_##S(char **args, fa_intp n, const fa_intp *dims,            \
+                                             const fa_intp *steps)                                    \
+    {                                                                                                 \
+        const fa_intp c = dims[1], k = dims[2], sz = FA_PR_SZ_##S;                                    \
+        for (fa_intp r = 0; r < n; r++) {                                                             \
+            const char *x = args[0] + r * steps[0], *w = args[1] + r * steps[1];                      \
+            char *y = args[2] + r * steps[2];                                                         \
+            if (k == 1) { /* along the channels, the weight alongside */                              \
+                if (steps[3] == sz && steps[5] == 8 && steps[6] == sz)                                \
+                    fa_prelu_run_##S(x, sz, w, 8, y, sz, c);                                          \
+                else                                                                                  \
+                    fa_prelu_run_##S(x, steps[3], w, steps[5], y, steps[6], c);                       \
+                continue;                                                                             \
+            }                                                                                         \
+            for (fa_intp j = 0; j < c; j++) {                                                         \
+                const char *xj = x + j * steps[3], *wj = w + j * steps[5];                            \
+                char *yj = y + j * steps[6];                                                          \
+                if (steps[4] == sz && steps[7] == sz)                                                 \
+                    fa_prelu_run_##S(xj, sz, wj, 0, yj, sz, k);                                       \
+                else                                                                                  \
+                    fa_prelu_run_##S(xj, steps[4], wj, 0, yj, steps[7], k);                           \
+            }                                                                                         \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* grad_x over n elements of one channel (weight w), and the channel's sum                        \
+     * of x <= 0 ? g x : 0 in FA_PRELU_LANES lanes (element i in lane i % L),                          \
+     * folded in lane order into (*s, *e). */                                                         \
+    static inline void fa_prelu_grad_run_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
+                                             fa_pr_ct_##S w, char *gx, fa_intp sgx, fa_intp n,       \
+                                             double *s, double *e)                                    \
+    {                                                                                                 \
+        double ls[FA_PRELU_LANES] = {0}, le[FA_PRELU_LANES] = {0};                                    \
+        for (fa_intp i0 = 0; i0 < n; i0 += FA_PRELU_LANES) {                                          \
+            fa_intp len = n - i0 < FA_PRELU_LANES ? n - i0 : FA_PRELU_LANES;                          \
+            FA_IVDEP for (fa_intp l = 0; l < len; l++) {                                              \
+                fa_intp i = i0 + l;                                                                   \
+                fa_pr_ct_##S gv = FA_PR_LD_##S(g + i * sg), xv = FA_PR_LD_##S(x + i * sx);            \
+                FA_PR_ST_##S(gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_PR_KS_##S)(gv, xv, w));          \
+                double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                             \
+                double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                  \
+                FA_PR_ACC_##S(&ls[l], &le[l], t, pe);                                                \
+            }                                                                                         \
+        }                                                                                             \
+        for (int l = 0; l < FA_PRELU_LANES; l++) fa_prelu_add2(s, e, ls[l], le[l]);                   \
+    }                                                                                                 \
+                                                                                                      \
+    /* One row along the channels [0, c) (k == 1): grad_x, and each channel's                         \
+     * term added to (s[j], e[j]). */                                                                 \
+    static inline void fa_prelu_grad_row_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
+                                             const char *w, fa_intp sw, char *gx, fa_intp sgx,        \
+                                             fa_intp c, double *restrict s, double *restrict e)       \
+    {                                                                                                 \
+        FA_IVDEP for (fa_intp j = 0; j < c; j++) {                                                    \
+            fa_pr_ct_##S gv = FA_PR_LD_##S(g + j * sg), xv = FA_PR_LD_##S(x + j * sx);                \
+            fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * sw);                          \
+            FA_PR_ST_##S(gx + j * sgx, FA_CAT(fa_prelu_grad_, FA_PR_KS_##S)(gv, xv, wv));             \
+            double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                                 \
+            double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                      \
+            FA_PR_ACC_##S(&s[j], &e[j], t, pe);                                                      \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* One block: rows [0, rows) of (c, k), channels [c0, c1); partial sums                           \
+     * (s, e) of those channels (indexed from c0), zeroed first. a: g, x, w, gx;                      \
+     * st: their row steps; cs: core steps g (c, k), x (c, k), w (c), gx (c, k). */                   \
+    static void fa_prelu_block_##S(char *const *a, const fa_intp *st, const fa_intp *cs,             \
+                                   fa_intp rows, fa_intp c0, fa_intp c1, fa_intp k, double *s,        \
+                                   double *e)                                                         \
+    {                                                                                                 \
+        const fa_intp sz = FA_PR_SZ_##S;                                                              \
+        const int contig = k == 1 ? cs[0] == sz && cs[2] == sz && cs[5] == sz && cs[4] == 8           \
+                                  : cs[1] == sz && cs[3] == sz && cs[6] == sz;                        \
+        for (fa_intp j = 0; j < c1 - c0; j++) s[j] = e[j] = 0.0;                                      \
+        for (fa_intp r = 0; r < rows; r++) {                                                          \
+            const char *g = a[0] + r * st[0] + c0 * cs[0], *x = a[1] + r * st[1] + c0 * cs[2];        \
+            const char *w = a[2] + c0 * cs[4];                                                        \
+            char *gx = a[3] + r * st[3] + c0 * cs[5];                                                 \
+            if (k == 1) {                                                                             \
+                if (contig)                                                                           \
+                    fa_prelu_grad_row_##S(g, sz, x, sz, w, 8, gx, sz, c1 - c0, s, e);                 \
+                else                                                                                  \
+                    fa_prelu_grad_row_##S(g, cs[0], x, cs[2], w, cs[4], gx, cs[5], c1 - c0, s, e);    \
+                continue;                                                                             \
+            }                                                                                         \
+            for (fa_intp j = 0; j < c1 - c0; j++) {                                                   \
+                fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * cs[4]);                   \
+                if (contig)                                                                           \
+                    fa_prelu_grad_run_##S(g + j * cs[0], sz, x + j * cs[2], sz, wv, gx + j * cs[5],  \
+                                          sz, k, &s[j], &e[j]);                                       \
+                else                                                                                  \
+                    fa_prelu_grad_run_##S(g + j * cs[0], cs[1], x + j * cs[2], cs[3], wv,             \
+                                          gx + j * cs[5], cs[6], k, &s[j], &e[j]);                    \
+            }                                                                                         \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* fa_run's range over blocks [0, n) of dims[1] rows each: args g, x, w, gx,                      \
+     * partials (2 c doubles per block); dims[2] = c, dims[3] = k; steps: the                         \
+     * five block steps, then the row steps of g, x, gx, then the core steps. */                      \
+    static void fa_range__prelu_blocks_##S(char **args, fa_intp n, const fa_intp *dims,              \
+                                           const fa_intp *steps)                                      \
+    {                                                                                                 \
+        const fa_intp c = dims[2];                                                                    \
+        const fa_intp st[4] = {steps[5], steps[6], 0, steps[7]};                                      \
+        for (fa_intp b = 0; b < n; b++) {                                                             \
+            char *a[4] = {args[0] + b * steps[0], args[1] + b * steps[1], args[2],                    \
+                          args[3] + b * steps[3]};                                                    \
+            double *part = (double *)(args[4] + b * steps[4]);                                        \
+            fa_prelu_block_##S(a, st, steps + 8, dims[1], 0, c, dims[3], part, part + c);             \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* (m, c, k) grad and x, weight (c) -> grad_x (m, c, k), grad_weight (c) in                      \
+     * double, for dims[0] independent problems (normally 1). */                                     \
+    static void fa_loop__prelu_channels_backward_##S(char **args, const fa_intp *dims,                \
+                                                     const fa_intp *steps, void *data)                \
+    {                                                                                                 \
+        (void)data;                                                                                   \
+        const fa_intp m = dims[1], c = dims[2], k = dims[3];                                          \
+        const fa_intp per_row = c * k > 0 ? c * k : 1;                                                \
+        const fa_intp brows = FA_PRELU_BLOCK / per_row > 0 ? FA_PRELU_BLOCK / per_row : 1;            \
+        const fa_intp full = m / brows, rest = m - full * brows, nblocks = full + (rest > 0);          \
+        /* core steps in fa_prelu_block's order: g (m,c,k) 5-7, x 8-10, w 11,                         \
+         * gx 12-14, gw 15 */                                                                         \
+        const fa_intp cs[8] = {steps[6], steps[7], steps[9], steps[10], steps[11], steps[13],          \
+                               steps[14], 0};                                                         \
+        for (fa_intp q = 0; q < dims[0]; q++) {                                                       \
+            char *g = args[0] + q * steps[0], *x = args[1] + q * steps[1], *w = args[2] + q * steps[2]; \
+            char *gx = args[3] + q * steps[3], *gw = args[4] + q * steps[4];                          \
+            double *part = nblocks && c ? malloc(sizeof(double) * 2 * (size_t)c * (size_t)nblocks)    \
+                                        : NULL;                                                       \
+            if (part != NULL) {                                                                       \
+                if (full) {                                                                           \
+                    char *bargs[5] = {g, x, w, gx, (char *)part};                                     \
+                    fa_intp bdims[4] = {full, brows, c, k};                                           \
+                    fa_intp bsteps[16] = {brows * steps[5], brows * steps[8], 0, brows * steps[12],   \
+                                          (fa_intp)sizeof(double) * 2 * c, steps[5], steps[8],        \
+                                          steps[12]};                                                 \
+                    for (int t = 0; t < 8; t++) bsteps[8 + t] = cs[t];                                \
+                    fa_run(fa_range__prelu_blocks_##S, bargs, bdims, bsteps, 3, 5, brows * per_row);  \
+                }                                                                                     \
+                if (rest) {                                                                           \
+                    char *a[4] = {g + full * brows * steps[5], x + full * brows * steps[8], w,        \
+                                  gx + full * brows * steps[12]};                                     \
+                    const fa_intp st[4] = {steps[5], steps[8], 0, steps[12]};                         \
+                    double *p = part + 2 * c * full;                                                  \
+                    fa_prelu_block_##S(a, st, cs, rest, 0, c, k, p, p + c);                           \
+                }                                                                                     \
+                for (fa_intp j = 0; j < c; j++) {                                                     \
+                    double s = 0.0, e = 0.0;                                                          \
+                    for (fa_intp b = 0; b < nblocks; b++)                                             \
+                        fa_prelu_add2(&s, &e, part[2 * c * b + j], part[2 * c * b + c + j]);          \
+                    *(double *)(gw + j * steps[15]) = fa_prelu_total(s, e);                           \
+                }                                                                                     \
+                free(part);                                                                           \
+                continue;                                                                             \
+            }                                                                                         \
+            /* No memory for the partials (or nothing to do): the same blocks in                      \
+             * the same order, a few channels at a time, on this thread. */                           \
+            for (fa_intp j0 = 0; j0 < c; j0 += FA_PRELU_FALLBACK_CHANNELS) {                          \
+                fa_intp j1 = c - j0 < FA_PRELU_FALLBACK_CHANNELS ? c : j0 + FA_PRELU_FALLBACK_CHANNELS; \
+                double ps[2 * FA_PRELU_FALLBACK_CHANNELS], tot[2 * FA_PRELU_FALLBACK_CHANNELS];       \
+                for (fa_intp j = 0; j < 2 * FA_PRELU_FALLBACK_CHANNELS; j++) tot[j] = 0.0;           \
+                for (fa_intp b = 0; b < nblocks; b++) {                                               \
+                    fa_intp r0 = b * brows, nr = m - r0 < brows ? m - r0 : brows;                     \
+                    char *a[4] = {g + r0 * steps[5], x + r0 * steps[8], w, gx + r0 * steps[12]};      \
+                    const fa_intp st[4] = {steps[5], steps[8], 0, steps[12]};                         \
+                    fa_prelu_block_##S(a, st, cs, nr, j0, j1, k, ps, ps + (j1 - j0));                 \
+                    for (fa_intp j = 0; j < j1 - j0; j++)                                             \
+                        fa_prelu_add2(&tot[j], &tot[FA_PRELU_FALLBACK_CHANNELS + j], ps[j],           \
+                                      ps[(j1 - j0) + j]);                                             \
+                }                                                                                     \
+                for (fa_intp j = j0; j < j1; j++)                                                     \
+                    *(double *)(gw + j * steps[15]) =                                                 \
+                        fa_prelu_total(tot[j - j0], tot[FA_PRELU_FALLBACK_CHANNELS + j - j0]);        \
+            }                                                                                         \
+        }                                                                                             \
+        if (fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID))                    \
+            feclearexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID);                   \
+    }                                                                                                 \
+                                                                                                      \
+    static void fa_loop__prelu_channels_##S(char **args, const fa_intp *dims, const fa_intp *steps,  \
+                                            void *data)                                               \
+    {                                                                                                 \
+        (void)data;                                                                                   \
+        fa_run(fa_range__prelu_channels_##S, args, dims, steps, 2, 3,                                 \
+               dims[1] * dims[2] > 1 ? dims[1] * dims[2] : 1);                                        \
+    }
+
+#include <fenv.h>
+FA_PRELU_DEFINE(f16)
+FA_PRELU_DEFINE(f32)
+FA_PRELU_DEFINE(f64)
+
+#endif

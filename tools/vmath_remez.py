@@ -326,6 +326,28 @@ def mills_f32():
     return _mills(F32, _arg(2, 10), _arg(3, 14.0)), F32[0], 0
 
 
+# log1p(e) = e + e^2 P(e - 1/2) on 0 <= e <= 1, for log1p(exp(-|x|)) (log_sigmoid,
+# softplus, bce: activation_defs.h FA_FN(log1p_unit)). Weight: the error of
+# e^2 P relative to log1p(e).
+# P is a polynomial in e - 1/2 (better conditioned than powers of e on [0, 1]).
+def _log1p_unit(prec, deg):
+    dt, eps = prec
+    h = mp.mpf(0.5)
+    g = lambda u: (mp.log1p(u + h) - u - h) / (u + h)**2 if u != -h else mp.mpf(-0.5)
+    w = lambda u: (u + h)**2 / mp.log1p(u + h) if u != -h else mp.mpf(0)
+    return rounded_fit(g, w, powers(0, deg), -h, h, dt, eps)
+
+
+@fit
+def log1p_unit_f32():
+    return _log1p_unit(F32, _arg(2, 9)), F32[0], 0
+
+
+@fit
+def log1p_unit_f64():
+    return _log1p_unit(F64, _arg(2, 19)), F64[0], 0
+
+
 if __name__ == "__main__":
     names = sys.argv[1:2] or list(FITS)
     for nm in names:

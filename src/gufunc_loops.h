@@ -37,13 +37,18 @@ FA_INLINE void fa_acc_init(fa_acc *a)
     for (int j = 0; j < FA_LANES; j++) a->s[j] = a->c[j] = 0;
 }
 
-/* s + v into lane j; with comp, the error of the addition (and vl, the
- * exact low part of v) into c. */
+/* *s + v; with comp, the error of the addition (and vl, the exact low part
+ * of v) into *c. */
+FA_INLINE void fa_sum_add(double *s, double *c, double v, double vl, const int comp)
+{
+    double t = *s + v;
+    if (comp) *c += fa_add_err_f64(*s, v, t) + vl;
+    *s = t;
+}
+
 FA_INLINE void fa_acc_add(fa_acc *a, int j, double v, double vl, const int comp)
 {
-    double t = a->s[j] + v;
-    if (comp) a->c[j] += fa_add_err_f64(a->s[j], v, t) + vl;
-    a->s[j] = t;
+    fa_sum_add(&a->s[j], &a->c[j], v, vl, comp);
 }
 
 /* The total, as hi + *lo: the lanes folded in halves (each fold an

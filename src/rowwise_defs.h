@@ -121,21 +121,29 @@ FA_INLINE double FA_FN(exp_d)(FA_T hi, FA_T lo)
 }
 
 /* Lanes of acc += v[i] (with_y: v[i] y[i], exact: in double for float
- * rows, plus the product's low part for double rows) over a chunk. */
+ * rows, plus the product's low part for double rows) over a chunk, FA_LANES
+ * at a time. */
+FA_INLINE void FA_FN(acc_term)(const FA_T *v, const FA_T *y, fa_intp i, const int with_y, double *p, double *pl)
+{
+    *p = (double)v[i];
+    *pl = 0.0;
+    if (with_y && sizeof(FA_T) == 4) {
+        *p *= (double)y[i];
+    } else if (with_y) {
+        FA_T q = v[i] * y[i];
+        *p = (double)q;
+        *pl = (double)FA_FN(mul_err)(v[i], y[i], q);
+    }
+}
+
 FA_INLINE void FA_FN(acc_block)(fa_acc *a, const FA_T *v, const FA_T *y, fa_intp len, const int with_y,
                                 const int comp)
 {
+    double p, pl;
     for (fa_intp b = 0; b < len; b += FA_LANES) {
         int w = len - b < FA_LANES ? (int)(len - b) : FA_LANES;
         FA_IVDEP for (int j = 0; j < w; j++) {
-            double p = (double)v[b + j], pl = 0.0;
-            if (with_y && sizeof(FA_T) == 4) {
-                p *= (double)y[b + j];
-            } else if (with_y) {
-                FA_T q = v[b + j] * y[b + j];
-                p = (double)q;
-                pl = (double)FA_FN(mul_err)(v[b + j], y[b + j], q);
-            }
+            FA_FN(acc_term)(v, y, b + j, with_y, &p, &pl);
             fa_acc_add(a, j, p, pl, comp);
         }
     }
@@ -286,20 +294,23 @@ static void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_i
     }
 }
 
-/* log_softmax's output pass over a chunk: u - L. Float rows in double. */
+/* log_softmax's output pass over a chunk: u - L. With t = 1, as
+ * x - (m + L), m + L = ch + cl exactly (TwoSum): x - ch is exact where it
+ * cancels (x near m), so two subtractions round within an ULP. Else float
+ * rows in double, double rows from u = hi + lo. */
 FA_INLINE void FA_FN(log_out)(const FA_T *x, FA_T *y, fa_intp len, const FA_FN(row_stats) *st, FA_T t, double L,
                               const int unit_t)
 {
     double md = (double)st->m, inv = 1.0 / (double)t;
     FA_T Lh = (FA_T)L, Ll = (FA_T)(L - (double)Lh);
-    if (sizeof(FA_T) == 4) {
-        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-            double u = (double)x[i] - md;
-            y[i] = (FA_T)((unit_t ? u : u * inv) - L);
-        }
+    if (unit_t) {
+        FA_T ch = st->m + Lh, cl = FA_FN(add_err)(st->m, Lh, ch) + Ll;
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) y[i] = (x[i] - ch) - cl;
+    } else if (sizeof(FA_T) == 4) {
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) y[i] = (FA_T)(((double)x[i] - md) * inv - L);
     } else {
         FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-            FA_T lo, hi = FA_FN(row_arg)(x[i], st->m, t, st->ti, &lo, unit_t);
+            FA_T lo, hi = FA_FN(row_arg)(x[i], st->m, t, st->ti, &lo, 0);
             y[i] = (hi - Lh) + (lo - Ll);
         }
     }

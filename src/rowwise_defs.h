@@ -232,12 +232,25 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
     return st;
 }
 
-static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
-                                             const int top)
+static FA_FN(row_stats) FA_FN(stats_mode)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+                                          const int top)
 {
     if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, half, t, store, top, 0);
     if (top) return FA_FN(stats_core)(p, s, n, half, t, store, 1, 1);
     return FA_FN(stats_core)(p, s, n, half, t, store, 0, 1);
+}
+
+/* The statistics of a row; with need_top, S' must keep its bits (for a
+ * log, or p - 1 at the label): S - 1 (exact in double for S >= 1, up to
+ * the sum's rounding) serves as (cnt - 1) + S' unless it is below 2^-20,
+ * where the row is summed again without its max (a dominated row, or NaN). */
+static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+                                             int need_top)
+{
+    FA_FN(row_stats) st = FA_FN(stats_mode)(p, s, n, half, t, store, 0);
+    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20))
+        st = FA_FN(stats_mode)(p, s, n, half, t, NULL, 1);
+    return st;
 }
 
 /* log(cnt + S') = log1p((cnt - 1) + S'), in double. */
@@ -446,7 +459,7 @@ static void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz
     FA_FN(scaled_softmax_row)(zp, sz, op, so, n, FA_C(1), half, g, 1, &st);
     double total = st.cnt + st.sum, v;
     if (zl == st.m) {
-        v = -((st.cnt - 1.0) + st.sum) / total;
+        v = -(((st.cnt - 1.0) + st.sum) + st.sum_lo) / total;
     } else {
         FA_T lo, hi = FA_FN(row_arg)(zl, st.m, FA_C(1), FA_C(1), &lo, 1);
         v = FA_FN(exp_d)(hi, lo) / total - 1.0;

@@ -65,7 +65,7 @@ FA_INLINE void FA_FN(row_set)(char *p, fa_intp s, fa_intp i, int half, FA_T v)
 
 /* Largest element of a row (NaN skipped; -inf for an empty row), over
  * lanes as in fa_acc. */
-static FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int half)
+FA_INLINE FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int half)
 {
     FA_T buf[FA_ROW_BLOCK], lane[FA_LANES];
     for (int j = 0; j < FA_LANES; j++) lane[j] = (FA_T)-INFINITY;
@@ -101,9 +101,11 @@ FA_INLINE FA_T FA_FN(row_arg)(FA_T x, FA_T m, FA_T t, FA_T ti, FA_T *lo, const i
     FA_T d = x - m, de = FA_FN(add_err)(x, -m, d);
     FA_T hi = unit_t ? d : d * ti;
     FA_T l = unit_t ? de : (FA_FN(div_rem)(d, t, hi) + de) * ti;
-    /* hi = -inf (an element -inf) or NaN: the correction is meaningless
-     * there, and the value is carried by hi alone. */
-    *lo = hi > (FA_T)-INFINITY ? l : FA_C(0);
+    /* Far below the max (|lo| up to ulp(hi)), at -inf (an element -inf) or
+     * NaN, the value is carried by hi alone: exp_core takes a correction of
+     * a few ulp(-104) / ulp(-746) at most (else exp(-1e6) could round up to
+     * a subnormal), and beyond 2^17 / 2^52 exp(hi) is 0 either way. */
+    *lo = hi > -FA_PICK(131072.0, 4503599627370496.0) ? l : FA_C(0);
     return hi;
 }
 
@@ -232,24 +234,23 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
     return st;
 }
 
-static FA_FN(row_stats) FA_FN(stats_mode)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
-                                          const int top)
+/* The statistics in top mode (rare: see softmax_stats), out of line. */
+static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
 {
-    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, half, t, store, top, 0);
-    if (top) return FA_FN(stats_core)(p, s, n, half, t, store, 1, 1);
-    return FA_FN(stats_core)(p, s, n, half, t, store, 0, 1);
+    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 0);
+    return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 1);
 }
 
 /* The statistics of a row; with need_top, S' must keep its bits (for a
  * log, or p - 1 at the label): S - 1 (exact in double for S >= 1, up to
  * the sum's rounding) serves as (cnt - 1) + S' unless it is below 2^-20,
  * where the row is summed again without its max (a dominated row, or NaN). */
-static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
-                                             int need_top)
+FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+                                                int need_top)
 {
-    FA_FN(row_stats) st = FA_FN(stats_mode)(p, s, n, half, t, store, 0);
-    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20))
-        st = FA_FN(stats_mode)(p, s, n, half, t, NULL, 1);
+    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, half, t, store, 0, 0)
+                                       : FA_FN(stats_core)(p, s, n, half, t, store, 0, 1);
+    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, half, t);
     return st;
 }
 
@@ -277,13 +278,21 @@ FA_INLINE FA_T FA_FN(stats_quot)(double f, const FA_FN(row_stats) *st, FA_T *l)
 
 FA_INLINE void FA_FN(scale)(FA_T *y, fa_intp n, FA_T h, FA_T l)
 {
+#ifndef __FMA__
+    /* without FMA e h + e l rounds twice: float rows scale in double */
+    if (sizeof(FA_T) == 4) {
+        double q = (double)h + (double)l;
+        FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = (FA_T)((double)y[i] * q);
+        return;
+    }
+#endif
     FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = FA_FMA(y[i], h, y[i] * l);
 }
 
 /* f * softmax of one row: softmax (f = 1, top = 0) and the backward of
  * softmax_cross_entropy without its one-hot term (f = g, t = 1, top = 1:
  * it needs S' for the label). */
-static void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
+FA_INLINE void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
                                       int half, FA_T f, int top, FA_FN(row_stats) *out)
 {
     FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK], l;
@@ -330,7 +339,7 @@ FA_INLINE void FA_FN(log_out)(const FA_T *x, FA_T *y, fa_intp len, const FA_FN(r
 }
 
 /* softmax / log_softmax of one row ---------------------------------------- */
-static void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
+FA_INLINE void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
                                int half, int take_log)
 {
     FA_FN(row_stats) st;
@@ -352,7 +361,7 @@ static void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy,
 
 /* A compensated signed sum over a row: sum(g y) (with_y) or sum(g), as
  * hi + *lo, the terms exact (see acc_block). */
-static double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int half,
+FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int half,
                              const int with_y, double *lo)
 {
     FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK];
@@ -403,7 +412,7 @@ FA_INLINE void FA_FN(backward_out)(const FA_T *g, const FA_T *y, FA_T *o, fa_int
  * log_softmax: (g - exp(y) sum(g)) / t. Float rows evaluate the rest in
  * double, so the result is within an ULP even where the terms cancel;
  * double rows within a few ULP of the result or of the terms' size. */
-static void FA_FN(softmax_backward_any)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+FA_INLINE void FA_FN(softmax_backward_any)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
                                         fa_intp so, fa_intp n, FA_T t, int half, const int softmax)
 {
     FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
@@ -417,13 +426,13 @@ static void FA_FN(softmax_backward_any)(const char *gp, fa_intp sg, const char *
         FA_FN(row_flush)(op, so, k, len, half, o, obuf);
     }
 }
-static void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+FA_INLINE void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
                                         fa_intp so, fa_intp n, FA_T t, int half)
 {
     FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 1);
 }
 
-static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+FA_INLINE void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
                                             fa_intp so, fa_intp n, FA_T t, int half)
 {
     FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 0);
@@ -433,7 +442,7 @@ static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const ch
  * L - u[label] with u = z - max, L = log1p((cnt - 1) + S'): two terms >= 0,
  * so the loss keeps its relative accuracy down to 0. A label outside
  * [0, n) gives NaN (the Python wrapper rejects such labels first). */
-static FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int half)
+FA_INLINE FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int half)
 {
     if (label < 0 || label >= n) return (FA_T)NAN;
     FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, half, FA_C(1), NULL, 1);
@@ -447,7 +456,7 @@ static FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_i
 /* Its backward: g (softmax(z) - onehot(label)). At the label the value
  * p - 1 is evaluated as -(sum of the other terms) / S when the label holds
  * the max (where p -> 1 and p - 1 would cancel). */
-static void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz, fa_intp label,
+FA_INLINE void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz, fa_intp label,
                                               char *op, fa_intp so, fa_intp n, int half)
 {
     FA_FN(row_stats) st;

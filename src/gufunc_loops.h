@@ -14,7 +14,64 @@
 #include <math.h>
 
 #define FA_ROW_BLOCK 256 /* elements of a row per chunk (stack buffers) */
-#define FA_LANES 16      /* independent accumulators of a row reduction */
+#define FA_LANES 64      /* independent accumulators of a row reduction */
+
+/* for (k, len) over the chunks [k, k + len) of a row of n elements. */
+#define FA_CHUNKS(k, len, n)                                                           \
+    for (fa_intp k = 0, len = (n) < FA_ROW_BLOCK ? (n) : FA_ROW_BLOCK; k < (n);          \
+         k += FA_ROW_BLOCK, len = (n) - k < FA_ROW_BLOCK ? (n) - k : FA_ROW_BLOCK)
+
+/* Sums of a row in double over FA_LANES lanes, each a plain or a
+ * compensated (TwoSum, the rounding errors gathered in c) accumulator:
+ * value i of a chunk goes to lane i % FA_LANES. The lanes stay in memory
+ * and each update is an element-wise loop over them, which GCC vectorises
+ * (a TwoSum carried in registers is a reduction it cannot). FA_ROW_BLOCK is
+ * a multiple of FA_LANES, so a row is summed in the same order whatever its
+ * layout. */
+typedef struct {
+    double s[FA_LANES], c[FA_LANES];
+} fa_acc;
+
+FA_INLINE void fa_acc_init(fa_acc *a)
+{
+    for (int j = 0; j < FA_LANES; j++) a->s[j] = a->c[j] = 0;
+}
+
+/* *s + v; with comp, the error of the addition (and vl, the exact low part
+ * of v) into *c. */
+FA_INLINE void fa_sum_add(double *s, double *c, double v, double vl, const int comp)
+{
+    double t = *s + v;
+    if (comp) *c += fa_add_err_f64(*s, v, t) + vl;
+    *s = t;
+}
+
+FA_INLINE void fa_acc_add(fa_acc *a, int j, double v, double vl, const int comp)
+{
+    fa_sum_add(&a->s[j], &a->c[j], v, vl, comp);
+}
+
+/* The total, as hi + *lo: the lanes folded in halves (each fold an
+ * element-wise loop too). */
+FA_INLINE double fa_acc_total(fa_acc *a, double *lo)
+{
+    for (int h = FA_LANES / 2; h >= 1; h /= 2)
+        for (int j = 0; j < h; j++) {
+            a->c[j] += a->c[j + h];
+            fa_acc_add(a, j, a->s[j + h], 0.0, 1);
+        }
+    double hi = a->s[0] + a->c[0];
+    *lo = a->c[0] - (hi - a->s[0]);
+    *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
+    return hi;
+}
+
+/* An unsigned integer of the compute type's width (counts that vectorise
+ * with it), and the exp kernel m * exp(a + b) (vmath_exp.h). */
+typedef uint32_t fa_ru_f32;
+typedef uint64_t fa_ru_f64;
+#define FA_RU FA_PASTE3(fa_ru_, FA_S, )
+#define FA_EXP_CORE FA_PASTE3(fa_exp_core_, FA_S, )
 
 #define FA_TEMPLATE "rowwise_defs.h"
 #include "precisions.h"

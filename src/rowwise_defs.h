@@ -2,17 +2,21 @@
  * backwards), written once for both precisions: included by gufunc_loops.h
  * with FA_T / FA_S set, like activation_defs.h (no include guard).
  *
- * A row is processed in chunks of FA_ROW_BLOCK elements. A chunk of a
- * contiguous row of the compute type is used in place; any other row (a
- * strided axis, or float16 storage, computed in float32) is copied chunk by
- * chunk into a buffer on the stack, so no row needs memory of its own and
- * every inner loop runs over contiguous data and vectorises.
+ * Every pass over a row runs in chunks of FA_ROW_BLOCK elements (FA_CHUNKS):
+ * a chunk of a contiguous row of the compute type is used in place, any
+ * other row (a strided axis, or float16 storage, computed in float32) is
+ * copied into a stack buffer first. Each chunk goes through simple loops
+ * that GCC vectorises: element-wise maps (the exp and the argument,
+ * products) into a stack block of doubles, and reductions of that block
+ * over FA_LANES independent lanes (fa_acc_block, the max). Since a chunk
+ * is the same for every layout, so is the order of every sum: a strided
+ * row gives bit for bit the result of the contiguous one.
  *
- * Accuracy: every row reduction is compensated -- float rows accumulate in
- * double, double rows with Kahan-Babuska (and exact products for dots) --
- * and the argument of every exp is (x - max) / T with its rounding error
- * carried along (exp turns an absolute error of its argument into a
- * relative error |argument| times larger). */
+ * Accuracy: the argument of every exp is (x - max) / T with its rounding
+ * error carried along (exp turns an absolute error of its argument into a
+ * relative error |argument| times larger); sums are in double -- plain for
+ * the positive terms of float rows, compensated (TwoSum per lane) for
+ * double rows and for the signed sums of the backwards, which cancel. */
 
 /* Elements [k, k + len) of a row at p (byte step s), as FA_T. */
 FA_INLINE const FA_T *FA_FN(row_in)(const char *p, fa_intp s, fa_intp k, fa_intp len, int half,
@@ -47,21 +51,34 @@ FA_INLINE void FA_FN(row_flush)(char *p, fa_intp s, fa_intp k, fa_intp len, int 
     }
 }
 
-/* Largest element of a row (NaN skipped; -inf for an empty row). */
-static FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int half)
+/* Element i of a row, and storing one. */
+FA_INLINE FA_T FA_FN(row_get)(const char *p, fa_intp s, fa_intp i, int half)
+{
+    return half ? (FA_T)fa_half_to_float(*(const uint16_t *)(p + i * s)) : *(const FA_T *)(p + i * s);
+}
+
+FA_INLINE void FA_FN(row_set)(char *p, fa_intp s, fa_intp i, int half, FA_T v)
+{
+    if (half) *(uint16_t *)(p + i * s) = fa_float_to_half((float)v);
+    else *(FA_T *)(p + i * s) = v;
+}
+
+/* Largest element of a row (NaN skipped; -inf for an empty row), over
+ * lanes as in fa_acc. */
+FA_INLINE FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int half)
 {
     FA_T buf[FA_ROW_BLOCK], lane[FA_LANES];
     for (int j = 0; j < FA_LANES; j++) lane[j] = (FA_T)-INFINITY;
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK, i = 0;
+    FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
-        for (; i + FA_LANES <= len; i += FA_LANES)
-            for (int j = 0; j < FA_LANES; j++) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
-        for (; i < len; i++) lane[0] = x[i] > lane[0] ? x[i] : lane[0];
+        for (fa_intp b = 0; b < len; b += FA_LANES) {
+            int w = len - b < FA_LANES ? (int)(len - b) : FA_LANES;
+            FA_IVDEP for (int j = 0; j < w; j++) lane[j] = x[b + j] > lane[j] ? x[b + j] : lane[j];
+        }
     }
-    FA_T m = lane[0];
-    for (int j = 1; j < FA_LANES; j++) m = lane[j] > m ? lane[j] : m;
-    return m;
+    for (int h = FA_LANES / 2; h >= 1; h /= 2)
+        for (int j = 0; j < h; j++) lane[j] = lane[j + h] > lane[j] ? lane[j + h] : lane[j];
+    return lane[0];
 }
 
 /* d - q * t exactly (q ~ d / t): one FMA, or Dekker's product. Written
@@ -76,82 +93,83 @@ FA_INLINE FA_T FA_FN(div_rem)(FA_T d, FA_T t, FA_T q)
 #endif
 }
 
-/* u = (x - m) / t as hi + *lo (|lo| <= ulp(hi)); inv = 1 / t. In double for
- * float rows, with TwoSum and an exact remainder for double rows. */
-FA_INLINE FA_T FA_FN(row_arg)(FA_T x, FA_T m, FA_T t, double inv, FA_T *lo)
+/* u = (x - m) / t as hi + *lo (|lo| <= ulp(hi)), ti = 1 / t rounded: the
+ * difference by TwoSum, the quotient's remainder exactly. unit_t (t = 1, a
+ * constant after inlining) skips the division. */
+FA_INLINE FA_T FA_FN(row_arg)(FA_T x, FA_T m, FA_T t, FA_T ti, FA_T *lo, const int unit_t)
 {
-    FA_T hi, l;
-    if (sizeof(FA_T) == 4) {
-        double u = ((double)x - (double)m) * inv;
-        hi = (FA_T)u;
-        l = (FA_T)(u - (double)hi);
-    } else {
-        FA_T d = x - m, de = FA_FN(add_err)(x, -m, d);
-        FA_T ti = (FA_T)inv;
-        hi = d * ti;
-        l = (FA_FN(div_rem)(d, t, hi) + de) * ti;
-    }
-    /* inf - inf, 0 * inf...: the correction is meaningless there, and the
-     * value is carried by hi alone (0, NaN, +-inf). */
-    *lo = (l > -1 && l < 1) ? l : FA_C(0);
+    FA_T d = x - m, de = FA_FN(add_err)(x, -m, d);
+    FA_T hi = unit_t ? d : d * ti;
+    FA_T l = unit_t ? de : (FA_FN(div_rem)(d, t, hi) + de) * ti;
+    /* Far below the max (|lo| up to ulp(hi)), at -inf (an element -inf) or
+     * NaN, the value is carried by hi alone: exp_core takes a correction of
+     * a few ulp(-104) / ulp(-746) at most (else exp(-1e6) could round up to
+     * a subnormal), and beyond 2^17 / 2^52 exp(hi) is 0 either way. */
+    *lo = hi > -FA_PICK(131072.0, 4503599627370496.0) ? l : FA_C(0);
     return hi;
 }
 
-/* exp(hi + lo) = exp(hi) (1 + lo) to within lo^2. */
-FA_INLINE FA_T FA_FN(exp2w)(FA_T hi, FA_T lo)
-{
-    FA_T e = FA_M(exp)(hi);
-    return e + e * lo;
-}
-
-/* exp(hi + lo) as a double. Float rows: the float exp shifted by 37 below
- * -80, where exp alone would lose bits as a subnormal, and scaled back in
- * double (the sums and quotients of float rows are in double). */
-FA_INLINE double FA_FN(exp2w_d)(FA_T hi, FA_T lo)
+/* exp(hi + lo) as a double. Float rows: below -80 the float exp would lose
+ * bits as a subnormal, so it is taken at hi + 37 (exact there) and scaled
+ * back in double. */
+FA_INLINE double FA_FN(exp_d)(FA_T hi, FA_T lo)
 {
     if (sizeof(FA_T) == 4) {
         int shifted = hi < (FA_T)-80;
-        double e = (double)FA_M(exp)(shifted ? hi + (FA_T)37 : hi) * (1.0 + (double)lo);
+        double e = (double)FA_EXP_CORE(shifted ? hi + (FA_T)37 : hi, lo, FA_C(1));
         return shifted ? e * 8.533047625744066e-17 : e; /* exp(-37) */
     }
-    return (double)FA_FN(exp2w)(hi, lo);
+    return (double)FA_EXP_CORE(hi, lo, FA_C(1));
 }
 
-/* Compensated lane accumulators, in double for both precisions: a
- * Kahan-Babuska correction per lane (float rows: products are exact in
- * double; double rows: the exact low part of each product is added too).
- * Sums such as g - sum(g y) cancel when one y is 1 and the others tiny:
- * the compensation keeps them exact to the last bit of the result. */
-typedef struct {
-    double s[FA_LANES], c[FA_LANES];
-} FA_FN(acc);
-
-FA_INLINE void FA_FN(acc_init)(FA_FN(acc) *a)
+/* Lanes of acc += v[i] (with_y: v[i] y[i], exact: in double for float
+ * rows, plus the product's low part for double rows) over a chunk, FA_LANES
+ * at a time. */
+FA_INLINE void FA_FN(acc_term)(const FA_T *v, const FA_T *y, fa_intp i, const int with_y, double *p, double *pl)
 {
-    for (int j = 0; j < FA_LANES; j++) a->s[j] = a->c[j] = 0;
-}
-
-/* Add v (and, for double rows, its exact low part vl) to lane j. */
-FA_INLINE void FA_FN(acc_add)(FA_FN(acc) *a, int j, double v, double vl)
-{
-    double t = a->s[j] + v;
-    a->c[j] += fa_add_err_f64(a->s[j], v, t) + vl;
-    a->s[j] = t;
-}
-
-/* The total, as hi + *lo. */
-FA_INLINE double FA_FN(acc_total)(const FA_FN(acc) *a, double *lo)
-{
-    double s = 0, c = 0;
-    for (int j = 0; j < FA_LANES; j++) {
-        double t = s + a->s[j];
-        c += fa_add_err_f64(s, a->s[j], t) + a->c[j];
-        s = t;
+    *p = (double)v[i];
+    *pl = 0.0;
+    if (with_y && sizeof(FA_T) == 4) {
+        *p *= (double)y[i];
+    } else if (with_y) {
+        FA_T q = v[i] * y[i];
+        *p = (double)q;
+        *pl = (double)FA_FN(mul_err)(v[i], y[i], q);
     }
-    double hi = s + c;
-    *lo = (c - (hi - s));
-    *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
-    return hi;
+}
+
+FA_INLINE void FA_FN(acc_block)(fa_acc *a, const FA_T *v, const FA_T *y, fa_intp len, const int with_y,
+                                const int comp)
+{
+    double p, pl;
+    for (fa_intp b = 0; b < len; b += FA_LANES) {
+        int w = len - b < FA_LANES ? (int)(len - b) : FA_LANES;
+        FA_IVDEP for (int j = 0; j < w; j++) {
+            FA_FN(acc_term)(v, y, b + j, with_y, &p, &pl);
+            fa_acc_add(a, j, p, pl, comp);
+        }
+    }
+}
+
+/* exp((x - m) / t) over a chunk: into e[] (unless NULL) and, with v (not
+ * NULL), the terms of S' (see row_stats) into v[]: the exp, or hi for an
+ * element equal to the max (0, or NaN when the max is infinite). Returns
+ * how many equal m. NULL or not is a constant at every call. */
+FA_INLINE FA_RU FA_FN(exp_chunk)(const FA_T *x, fa_intp len, FA_T m, FA_T t, FA_T ti, FA_T *e, FA_T *v,
+                                 const int unit_t)
+{
+    FA_RU cnt = 0;
+    FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+        FA_T lo, hi = FA_FN(row_arg)(x[i], m, t, ti, &lo, unit_t);
+        FA_T ei = FA_EXP_CORE(hi, lo, FA_C(1));
+        if (e) e[i] = ei;
+        if (v) {
+            int top = x[i] == m;
+            cnt += top ? 1 : 0;
+            v[i] = top ? hi : ei;
+        }
+    }
+    return cnt;
 }
 
 /* The statistics of a row for softmax-like functions: its max m, the count
@@ -160,62 +178,80 @@ FA_INLINE double FA_FN(acc_total)(const FA_FN(acc) *a, double *lo)
  * cnt + S' and its log is log1p((cnt - 1) + S') -- accurate when the row
  * is dominated by one element (S' tiny), where log(S) would round to 0.
  * A max of +-inf (x - m = NaN) or a NaN anywhere makes S' NaN: the row's
- * result is NaN, as in PyTorch (a row of all -inf included). */
+ * result is NaN, as in PyTorch (a row of all -inf included). softmax needs
+ * only cnt + S': there cnt = 0 and sum is the sum of all the exps. */
 typedef struct {
-    FA_T m;
-    double inv;      /* 1 / t */
+    FA_T m, ti;      /* max, 1 / t */
     double cnt;      /* elements equal to the max */
     double sum;      /* S' (hi part) */
     double sum_lo;   /* S' (lo part) */
 } FA_FN(row_stats);
 
-/* The statistics pass; with do_store (a constant after inlining) it also
- * writes each exp((x - m) / t) to store[] (a contiguous output row), so that
- * softmax then only scales them instead of computing every exp twice. */
-FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats_core)(const char *p, fa_intp s, fa_intp n, int half, FA_T t,
-                                                     FA_T *store, const int do_store)
+/* S' of a float row in double, each term exact (exp_d): when S' is so
+ * small that subnormal exps would have cost it bits. Rare (the others are
+ * all e^-69 below the max), so kept simple. */
+static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+{
+    FA_T buf[FA_ROW_BLOCK];
+    fa_acc acc;
+    fa_acc_init(&acc);
+    FA_CHUNKS(k, len, n) {
+        const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
+        for (fa_intp i = 0; i < len; i++) {
+            FA_T lo, hi = FA_FN(row_arg)(x[i], st->m, t, st->ti, &lo, 0);
+            fa_acc_add(&acc, (int)(i % FA_LANES), x[i] == st->m ? (double)hi : FA_FN(exp_d)(hi, lo), 0.0, 1);
+        }
+    }
+    st->sum = fa_acc_total(&acc, &st->sum_lo);
+}
+
+/* The statistics pass. store: keep each exp there (a contiguous output
+ * row), so that softmax then only scales them. top: S' and cnt (log_softmax
+ * and the cross entropy), else cnt = 0 and sum = cnt + S' (softmax). */
+FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+                                             const int top, const int unit_t)
 {
     FA_FN(row_stats) st;
-    FA_T buf[FA_ROW_BLOCK];
-    FA_FN(acc) acc;
-    double cnt[FA_LANES];
+    FA_T buf[FA_ROW_BLOCK], ebuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK];
+    fa_acc acc;
+    FA_RU cnt = 0;
     st.m = FA_FN(row_max)(p, s, n, half);
-    st.inv = 1.0 / (double)t;
-    FA_FN(acc_init)(&acc);
-    for (int j = 0; j < FA_LANES; j++) cnt[j] = 0;
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK, i = 0;
+    st.ti = FA_C(1) / t;
+    fa_acc_init(&acc);
+    FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
-        FA_T *y = do_store ? store + k : NULL;
-#define FA_STATS_STEP(j, ii)                                            \
-    do {                                                                \
-        FA_T xi_ = x[ii];                                               \
-        FA_T lo_, hi_ = FA_FN(row_arg)(xi_, st.m, t, st.inv, &lo_);     \
-        double e_ = FA_FN(exp2w_d)(hi_, lo_);                           \
-        int top_ = xi_ == st.m;                                         \
-        cnt[j] += top_ ? 1.0 : 0.0;                                     \
-        FA_FN(acc_add)(&acc, j, top_ ? (double)hi_ : e_, 0.0);          \
-        if (do_store) y[ii] = (FA_T)e_;                                 \
-    } while (0)
-        for (; i + FA_LANES <= len; i += FA_LANES)
-            for (int j = 0; j < FA_LANES; j++) FA_STATS_STEP(j, i + j);
-        for (; i < len; i++) FA_STATS_STEP(0, i);
-#undef FA_STATS_STEP
+        FA_T *e = store ? store + k : ebuf;
+        if (top && store) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, vbuf, unit_t);
+        else if (top) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, NULL, vbuf, unit_t);
+        else FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, NULL, unit_t);
+        /* float rows: plain double sums of these positive terms are exact
+         * enough; double rows: compensated */
+        FA_FN(acc_block)(&acc, top ? vbuf : e, NULL, len, 0, sizeof(FA_T) == 8);
     }
-    st.cnt = 0;
-    for (int j = 0; j < FA_LANES; j++) st.cnt += cnt[j];
-    st.sum = FA_FN(acc_total)(&acc, &st.sum_lo);
+    st.cnt = (double)cnt;
+    st.sum = fa_acc_total(&acc, &st.sum_lo);
+    if (sizeof(FA_T) == 4 && top && st.sum < (double)n * 0x1p-100) FA_FN(stats_tiny)(&st, p, s, n, half, t);
     return st;
 }
 
-static FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+/* The statistics in top mode (rare: see softmax_stats), out of line. */
+static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
 {
-    return FA_FN(softmax_stats_core)(p, s, n, half, t, NULL, 0);
+    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 0);
+    return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 1);
 }
 
-static FA_FN(row_stats) FA_FN(softmax_stats_store)(const char *p, fa_intp s, fa_intp n, FA_T t, FA_T *store)
+/* The statistics of a row; with need_top, S' must keep its bits (for a
+ * log, or p - 1 at the label): S - 1 (exact in double for S >= 1, up to
+ * the sum's rounding) serves as (cnt - 1) + S' unless it is below 2^-20,
+ * where the row is summed again without its max (a dominated row, or NaN). */
+FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+                                                int need_top)
 {
-    return FA_FN(softmax_stats_core)(p, s, n, 0, t, store, 1);
+    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, half, t, store, 0, 0)
+                                       : FA_FN(stats_core)(p, s, n, half, t, store, 0, 1);
+    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, half, t);
+    return st;
 }
 
 /* log(cnt + S') = log1p((cnt - 1) + S'), in double. */
@@ -227,153 +263,191 @@ FA_INLINE double FA_FN(stats_log)(const FA_FN(row_stats) *st)
     return l + lo / (1.0 + a); /* log1p(a + lo) */
 }
 
-/* softmax / log_softmax of one row ---------------------------------------- */
-static void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
-                               int half, int take_log)
+/* f / (cnt + S') as h + *l, for scaling the exps (y = e h + e l). */
+FA_INLINE FA_T FA_FN(stats_quot)(double f, const FA_FN(row_stats) *st, FA_T *l)
 {
-    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    if (!take_log && !half && sy == (fa_intp)sizeof(FA_T)) {
+    double th = st->cnt + st->sum;
+    double tl = fa_add_err_f64(st->cnt, st->sum, th) + st->sum_lo;
+    double qh = f / th;
+    double ql = (fa_fma_f64_(-qh, th, f) - qh * tl) / th;
+    FA_T h = (FA_T)qh;
+    double r = sizeof(FA_T) == 4 ? (qh - (double)h) + ql : ql;
+    *l = (r > -1 && r < 1) ? (FA_T)r : FA_C(0); /* NaN, inf: h alone */
+    return h;
+}
+
+FA_INLINE void FA_FN(scale)(FA_T *y, fa_intp n, FA_T h, FA_T l)
+{
+#ifndef __FMA__
+    /* without FMA e h + e l rounds twice: float rows scale in double */
+    if (sizeof(FA_T) == 4) {
+        double q = (double)h + (double)l;
+        FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = (FA_T)((double)y[i] * q);
+        return;
+    }
+#endif
+    FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = FA_FMA(y[i], h, y[i] * l);
+}
+
+/* f * softmax of one row: softmax (f = 1, top = 0) and the backward of
+ * softmax_cross_entropy without its one-hot term (f = g, t = 1, top = 1:
+ * it needs S' for the label). */
+FA_INLINE void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
+                                      int half, FA_T f, int top, FA_FN(row_stats) *out)
+{
+    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK], l;
+    if (!half && sy == (fa_intp)sizeof(FA_T)) {
         /* a contiguous output row: keep the exps there (in place too: each
          * element is read before it is written), then scale them */
         FA_T *y = (FA_T *)yp;
-        FA_FN(row_stats) st = FA_FN(softmax_stats_store)(xp, sx, n, t, y);
-        double total = st.cnt + st.sum;
-        double inv_total = 1.0 / total;
-        FA_T ftotal = (FA_T)total;
-        if (sizeof(FA_T) == 4) {
-            FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = (FA_T)((double)y[i] * inv_total);
-        } else {
-            FA_IVDEP for (fa_intp i = 0; i < n; i++) y[i] = y[i] / ftotal;
-        }
+        *out = FA_FN(softmax_stats)(xp, sx, n, half, t, y, top);
+        FA_T h = FA_FN(stats_quot)((double)f, out, &l);
+        FA_FN(scale)(y, n, h, l);
         return;
     }
-    FA_FN(row_stats) st = FA_FN(softmax_stats)(xp, sx, n, half, t);
-    double total = st.cnt + st.sum;
-    double inv_total = 1.0 / total;
-    FA_T ftotal = (FA_T)total;
-    double L = FA_FN(stats_log)(&st);
-    FA_T Lh = (FA_T)L, Ll = (FA_T)(L - (double)Lh);
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
+    *out = FA_FN(softmax_stats)(xp, sx, n, half, t, NULL, top);
+    FA_T h = FA_FN(stats_quot)((double)f, out, &l);
+    FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(xp, sx, k, len, half, buf);
         FA_T *y = FA_FN(row_dst)(yp, sy, k, half, obuf);
-        if (take_log) {
-            if (sizeof(FA_T) == 4) {
-                FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                    y[i] = (FA_T)(((double)x[i] - (double)st.m) * st.inv - L);
-            } else {
-                FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-                    FA_T lo, hi = FA_FN(row_arg)(x[i], st.m, t, st.inv, &lo);
-                    y[i] = (hi - Lh) + (lo - Ll);
-                }
-            }
-        } else {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-                FA_T lo, hi = FA_FN(row_arg)(x[i], st.m, t, st.inv, &lo);
-                y[i] = sizeof(FA_T) == 4 ? (FA_T)(FA_FN(exp2w_d)(hi, lo) * inv_total)
-                                         : FA_FN(exp2w)(hi, lo) / ftotal;
-            }
-        }
+        FA_FN(exp_chunk)(x, len, out->m, t, out->ti, y, vbuf, 0); /* vbuf: unused */
+        FA_FN(scale)(y, len, h, l);
         FA_FN(row_flush)(yp, sy, k, len, half, y, obuf);
     }
 }
 
-/* Backward of softmax from its output y: (g - sum(g y)) y / t. ----------- */
-static void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy,
-                                        char *op, fa_intp so, fa_intp n, FA_T t, int half)
+/* log_softmax's output pass over a chunk: u - L. With t = 1, as
+ * x - (m + L), m + L = ch + cl exactly (TwoSum): x - ch is exact where it
+ * cancels (x near m), so two subtractions round within an ULP. Else float
+ * rows in double, double rows from u = hi + lo. */
+FA_INLINE void FA_FN(log_out)(const FA_T *x, FA_T *y, fa_intp len, const FA_FN(row_stats) *st, FA_T t, double L,
+                              const int unit_t)
 {
-    FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    FA_FN(acc) acc;
-    FA_FN(acc_init)(&acc);
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK, i = 0;
-        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
-        const FA_T *y = FA_FN(row_in)(yp, sy, k, len, half, ybuf);
-        /* float: the product is exact in double; double: exact low part. */
-#define FA_DOT_STEP(j, gi, yi)                                             \
-    do {                                                                   \
-        FA_T p_ = (gi) * (yi);                                             \
-        if (sizeof(FA_T) == 4)                                             \
-            FA_FN(acc_add)(&acc, j, (double)(gi) * (double)(yi), 0.0);     \
-        else                                                               \
-            FA_FN(acc_add)(&acc, j, p_, FA_FN(mul_err)(gi, yi, p_));       \
-    } while (0)
-        for (; i + FA_LANES <= len; i += FA_LANES)
-            for (int j = 0; j < FA_LANES; j++) FA_DOT_STEP(j, g[i + j], y[i + j]);
-        for (; i < len; i++) FA_DOT_STEP(0, g[i], y[i]);
-#undef FA_DOT_STEP
-    }
-    double dlo, dot = FA_FN(acc_total)(&acc, &dlo);
-    double inv = 1.0 / (double)t;
-    FA_T fdot = (FA_T)dot, fdlo = (FA_T)dlo;
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
-        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
-        const FA_T *y = FA_FN(row_in)(yp, sy, k, len, half, ybuf);
-        FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
-        if (sizeof(FA_T) == 4) {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (FA_T)(((((double)g[i] - dot) - dlo) * (double)y[i]) * inv);
-        } else {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++)
-                o[i] = (((g[i] - fdot) - fdlo) * y[i]) / t;
+    double md = (double)st->m, inv = 1.0 / (double)t;
+    FA_T Lh = (FA_T)L, Ll = (FA_T)(L - (double)Lh);
+    if (unit_t) {
+        FA_T ch = st->m + Lh, cl = FA_FN(add_err)(st->m, Lh, ch) + Ll;
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) y[i] = (x[i] - ch) - cl;
+    } else if (sizeof(FA_T) == 4) {
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) y[i] = (FA_T)(((double)x[i] - md) * inv - L);
+    } else {
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+            FA_T lo, hi = FA_FN(row_arg)(x[i], st->m, t, st->ti, &lo, 0);
+            y[i] = (hi - Lh) + (lo - Ll);
         }
-        FA_FN(row_flush)(op, so, k, len, half, o, obuf);
     }
 }
 
-/* Backward of log_softmax from its output y: (g - exp(y) sum(g)) / t. The
- * two terms may cancel: float rows evaluate exp(y) and the rest in double,
- * so the result is within an ULP; double rows within a few ULP of
- * (|g| + exp(y) |sum(g)|) / t. ------------------------------------------- */
-static void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy,
-                                            char *op, fa_intp so, fa_intp n, FA_T t, int half)
+/* softmax / log_softmax of one row ---------------------------------------- */
+FA_INLINE void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
+                               int half, int take_log)
+{
+    FA_FN(row_stats) st;
+    if (!take_log) {
+        FA_FN(scaled_softmax_row)(xp, sx, yp, sy, n, t, half, FA_C(1), 0, &st);
+        return;
+    }
+    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
+    st = FA_FN(softmax_stats)(xp, sx, n, half, t, NULL, 1);
+    double L = FA_FN(stats_log)(&st);
+    FA_CHUNKS(k, len, n) {
+        const FA_T *x = FA_FN(row_in)(xp, sx, k, len, half, buf);
+        FA_T *y = FA_FN(row_dst)(yp, sy, k, half, obuf);
+        if (t == FA_C(1)) FA_FN(log_out)(x, y, len, &st, t, L, 1);
+        else FA_FN(log_out)(x, y, len, &st, t, L, 0);
+        FA_FN(row_flush)(yp, sy, k, len, half, y, obuf);
+    }
+}
+
+/* A compensated signed sum over a row: sum(g y) (with_y) or sum(g), as
+ * hi + *lo, the terms exact (see acc_block). */
+FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int half,
+                             const int with_y, double *lo)
+{
+    FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK];
+    fa_acc acc;
+    fa_acc_init(&acc);
+    FA_CHUNKS(k, len, n) {
+        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
+        if (with_y) FA_FN(acc_block)(&acc, g, FA_FN(row_in)(yp, sy, k, len, half, ybuf), len, 1, 1);
+        else FA_FN(acc_block)(&acc, g, NULL, len, 0, 1);
+    }
+    return fa_acc_total(&acc, lo);
+}
+
+/* The backwards' output pass: o = (g - a(y) (dot + dlo)) / t with a(y) = y
+ * (softmax, then times y: o = (g - dot) y / t) or exp(y) (log_softmax).
+ * Float rows in double (rounded once); div (t != 1) a constant. */
+FA_INLINE void FA_FN(backward_out)(const FA_T *g, const FA_T *y, FA_T *o, fa_intp len, double dot, double dlo,
+                                   FA_T t, const int softmax, const int div)
+{
+    FA_T fdot = (FA_T)dot, fdlo = (FA_T)dlo;
+    double inv = 1.0 / (double)t;
+    if (sizeof(FA_T) == 4) {
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+            double gi = (double)g[i], yi = (double)y[i], r;
+            if (softmax) {
+                r = ((gi - dot) - dlo) * yi;
+            } else {
+                double e = fa_vm_exp_f64(yi);
+                r = (gi - e * dot) - e * dlo;
+            }
+            o[i] = (FA_T)(div ? r * inv : r);
+        }
+    } else {
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+            FA_T r;
+            if (softmax) {
+                r = ((g[i] - fdot) - fdlo) * y[i];
+            } else {
+                FA_T e = FA_M(exp)(y[i]);
+                r = (g[i] - e * fdot) - e * fdlo;
+            }
+            o[i] = div ? r / t : r;
+        }
+    }
+}
+
+/* Backward of softmax from its output y: (g - sum(g y)) y / t; of
+ * log_softmax: (g - exp(y) sum(g)) / t. Float rows evaluate the rest in
+ * double, so the result is within an ULP even where the terms cancel;
+ * double rows within a few ULP of the result or of the terms' size. */
+FA_INLINE void FA_FN(softmax_backward_any)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+                                        fa_intp so, fa_intp n, FA_T t, int half, const int softmax)
 {
     FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    FA_FN(acc) acc;
-    FA_FN(acc_init)(&acc);
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK, i = 0;
-        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
-        for (; i + FA_LANES <= len; i += FA_LANES)
-            for (int j = 0; j < FA_LANES; j++) FA_FN(acc_add)(&acc, j, (double)g[i + j], 0.0);
-        for (; i < len; i++) FA_FN(acc_add)(&acc, 0, (double)g[i], 0.0);
-    }
-    double glo, gsum = FA_FN(acc_total)(&acc, &glo);
-    double inv = 1.0 / (double)t;
-    FA_T fsum = (FA_T)gsum, fslo = (FA_T)glo;
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
+    double dlo, dot = FA_FN(row_dot)(gp, sg, yp, sy, n, half, softmax, &dlo);
+    FA_CHUNKS(k, len, n) {
         const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
         const FA_T *y = FA_FN(row_in)(yp, sy, k, len, half, ybuf);
         FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
-        if (sizeof(FA_T) == 4) {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-                double e = fa_vm_exp_f64((double)y[i]);
-                o[i] = (FA_T)((((double)g[i] - e * gsum) - e * glo) * inv);
-            }
-        } else {
-            FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-                FA_T e = FA_M(exp)(y[i]);
-                o[i] = ((g[i] - e * fsum) - e * fslo) / t;
-            }
-        }
+        if (t == FA_C(1)) FA_FN(backward_out)(g, y, o, len, dot, dlo, t, softmax, 0);
+        else FA_FN(backward_out)(g, y, o, len, dot, dlo, t, softmax, 1);
         FA_FN(row_flush)(op, so, k, len, half, o, obuf);
     }
+}
+FA_INLINE void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+                                        fa_intp so, fa_intp n, FA_T t, int half)
+{
+    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 1);
+}
+
+FA_INLINE void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
+                                            fa_intp so, fa_intp n, FA_T t, int half)
+{
+    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 0);
 }
 
 /* softmax_cross_entropy of one row: log(sum(exp(z))) - z[label], as
  * L - u[label] with u = z - max, L = log1p((cnt - 1) + S'): two terms >= 0,
  * so the loss keeps its relative accuracy down to 0. A label outside
  * [0, n) gives NaN (the Python wrapper rejects such labels first). */
-static FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int half)
+FA_INLINE FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int half)
 {
     if (label < 0 || label >= n) return (FA_T)NAN;
-    FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, half, FA_C(1));
+    FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, half, FA_C(1), NULL, 1);
     double L = FA_FN(stats_log)(&st);
-    FA_T zl = half ? (FA_T)fa_half_to_float(*(const uint16_t *)(zp + label * sz))
-                   : *(const FA_T *)(zp + label * sz);
-    FA_T lo, hi = FA_FN(row_arg)(zl, st.m, FA_C(1), 1.0, &lo);
+    FA_T lo, hi = FA_FN(row_arg)(FA_FN(row_get)(zp, sz, label, half), st.m, FA_C(1), FA_C(1), &lo, 1);
     if (sizeof(FA_T) == 4) return (FA_T)(L - ((double)hi + (double)lo));
     FA_T Lh = (FA_T)L, Ll = (FA_T)(L - (double)Lh);
     return (Lh - hi) + (Ll - lo);
@@ -382,39 +456,23 @@ static FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_i
 /* Its backward: g (softmax(z) - onehot(label)). At the label the value
  * p - 1 is evaluated as -(sum of the other terms) / S when the label holds
  * the max (where p -> 1 and p - 1 would cancel). */
-static void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz, fa_intp label,
+FA_INLINE void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz, fa_intp label,
                                               char *op, fa_intp so, fa_intp n, int half)
 {
-    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    int bad = label < 0 || label >= n;
-    FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, half, FA_C(1));
-    double total = st.cnt + st.sum;
-    double inv_total = 1.0 / total;
-    FA_T ftotal = (FA_T)total;
-    double gd = (double)g;
-    for (fa_intp k = 0; k < n; k += FA_ROW_BLOCK) {
-        fa_intp len = n - k < FA_ROW_BLOCK ? n - k : FA_ROW_BLOCK;
-        const FA_T *x = FA_FN(row_in)(zp, sz, k, len, half, buf);
-        FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
-        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
-            FA_T lo, hi = FA_FN(row_arg)(x[i], st.m, FA_C(1), 1.0, &lo);
-            o[i] = sizeof(FA_T) == 4 ? (FA_T)(gd * (FA_FN(exp2w_d)(hi, lo) * inv_total))
-                                     : g * (FA_FN(exp2w)(hi, lo) / ftotal);
-        }
-        if (!bad && label >= k && label < k + len) {
-            FA_T zl = x[label - k];
-            double v;
-            if (zl == st.m) {
-                v = -((st.cnt - 1.0) + st.sum) / total;
-            } else {
-                FA_T lo, hi = FA_FN(row_arg)(zl, st.m, FA_C(1), 1.0, &lo);
-                v = FA_FN(exp2w_d)(hi, lo) / total - 1.0;
-            }
-            /* NaN in the row (S' NaN) stays NaN. */
-            o[label - k] = (FA_T)(gd * (st.sum == st.sum ? v : (double)NAN));
-        }
-        if (bad)
-            for (fa_intp i = 0; i < len; i++) o[i] = (FA_T)NAN;
-        FA_FN(row_flush)(op, so, k, len, half, o, obuf);
+    FA_FN(row_stats) st;
+    if (label < 0 || label >= n) {
+        for (fa_intp i = 0; i < n; i++) FA_FN(row_set)(op, so, i, half, (FA_T)NAN);
+        return;
     }
+    FA_T zl = FA_FN(row_get)(zp, sz, label, half); /* before out= z is written */
+    FA_FN(scaled_softmax_row)(zp, sz, op, so, n, FA_C(1), half, g, 1, &st);
+    double total = st.cnt + st.sum, v;
+    if (zl == st.m) {
+        v = -(((st.cnt - 1.0) + st.sum) + st.sum_lo) / total;
+    } else {
+        FA_T lo, hi = FA_FN(row_arg)(zl, st.m, FA_C(1), FA_C(1), &lo, 1);
+        v = FA_FN(exp_d)(hi, lo) / total - 1.0;
+    }
+    /* NaN in the row (S' NaN) stays NaN. */
+    FA_FN(row_set)(op, so, label, half, (FA_T)((double)g * (st.sum == st.sum ? v : (double)NAN)));
 }

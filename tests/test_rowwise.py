@@ -375,3 +375,29 @@ def test_threads_give_identical_results(name, axis, rng) -> None:
     for a, b in zip(*results, strict=True):
         np.testing.assert_array_equal(a, b)
     assert_ulp_close(results[0][0], ref(name)(x, axis=axis), parity_budget(name, "forward", np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
+@pytest.mark.parametrize("temperature", [1e-40, 3e-25, 1e39, 1e300])
+def test_extreme_temperature_in_a_narrow_dtype(dtype, temperature) -> None:
+    """A temperature that float32 cannot hold (or whose reciprocal it cannot)
+    still gives the float64 reference rounded to the dtype, not NaN rows."""
+    x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1e-44], [-5.0, 5.0, 0.0]]).astype(dtype)
+    g = np.array([[0.5, -1.0, 2.0]] * 3, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        y = fastact.softmax(x, temperature=temperature)
+        ly = fastact.log_softmax(x, temperature=temperature)
+        gy = fastact.softmax_backward(g, y, temperature=temperature)
+    with np.errstate(all="ignore"):
+        x64, g64 = x.astype(np.float64), g.astype(np.float64)
+        want = reference.softmax(x64, temperature=temperature)
+        want_log = reference.log_softmax(x64, temperature=temperature)
+        want_g = reference.softmax_backward(g64, y.astype(np.float64), temperature=temperature)
+        cast = [w.astype(dtype) for w in (want, want_log, want_g)]
+    for got, w in zip((y, ly, gy), cast):
+        assert got.dtype == dtype and not np.isnan(got).any()
+        assert_ulp_close(got, w, 2, what=f"softmax family at temperature {temperature}")
+    out = np.empty_like(x)
+    assert fastact.softmax(x, temperature=temperature, out=out) is out
+    np.testing.assert_array_equal(out, y)

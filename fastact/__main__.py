@@ -134,18 +134,20 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     fastact.set_num_threads(args.threads)
     peers = _peers.load(peer_names, threads=args.threads)
 
+    # One header for the screen and the file (the load average moves).
+    head = _bench.header(budget, peers)
     if args.targets:
-        print("\n".join([*_bench.header(budget, peers), "", *_bench.TARGET_HEAD]), flush=True)
+        print("\n".join([*head, "", *_bench.TARGET_HEAD]), flush=True)
         rows = _bench.targets(functions, budget, peers, progress=lambda r: print(_bench.format_target_row(r), flush=True))
         print("\n" + "\n".join(_bench.target_summary(rows)))
         if args.out:
             with open(args.out, "w", encoding="utf-8") as report:
-                report.write(_bench.targets_markdown(rows, budget, peers))
+                report.write(_bench.targets_markdown(rows, budget, peers, head))
         return 0
 
     # Print as we go (a full run takes minutes); the file gets the same text.
     names = [p.name for p in peers]
-    print("\n".join([*_bench.header(budget, peers), "", *_bench.table_head(names)]), flush=True)
+    print("\n".join([*head, "", *_bench.table_head(names)]), flush=True)
     rows = _bench.run(
         functions,
         dtypes,
@@ -156,7 +158,7 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     if args.out:
         with open(args.out, "w", encoding="utf-8") as report:
-            report.write(_bench.markdown(rows, budget, peers))
+            report.write(_bench.markdown(rows, budget, peers, head))
     if args.plot:
         _bench.plot(rows, args.plot, title=f"fastact {fastact.__version__}, {fastact.simd_level()}, "
                     f"{fastact.get_num_threads()} thread(s), {_bench.cpu_model()}")

@@ -28,6 +28,11 @@
  *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
  *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).
  *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
+ *   fa_phi_ratio_f32(a)       Phi(-a) / exp(-a^2/2), a >= 0 (float32 gelu:
+ *                             Phi(-a) = m exp(-a^2/2) with the exponent an
+ *                             exact product; vmath_erf.h).
+ *   fa_vm_log1p_unit_f32(e)   log1p(e) for 0 <= e <= 1 only (e = exp(-|x|)):
+ *                             one polynomial, no range reduction (vmath_log.h).
  *   fa_two_sum_f32, fa_two_prod_f32 (vmath_common.h): error-free sum and
  *                             product (FMA, or Dekker on the baseline).
  *   FA_FMA(a, b, c)           type-generic FMA (a*b+c without the ISA).

@@ -11,6 +11,7 @@
 #include "fastact.h"
 #include "half.h"
 #include "blocks.h"
+#include "mask_grads.h"
 #include "activations.h"
 
 #if defined(__clang__)
@@ -96,10 +97,11 @@
             fa_intp m = n - lo < b.len ? n - lo : b.len;                               \
             FA_ST(S) *dst = (FA_ST(S) *)(args[NOPS] + lo * steps[NOPS]);               \
             fa_block_begin(&b, a, args, steps, NOPS, lo);                              \
-            if ((NP) == 0 || path == FA_PARAMS_CONST)                                  \
-                FA_IVDEP for (fa_intp i = 0; i < m; i++)                               \
+            if ((NP) == 0 || path == FA_PARAMS_CONST) {                                \
+                fa_intp i0 = FA_HAND(K, S)(dst, a, p, m);                                  \
+                FA_IVDEP for (fa_intp i = i0; i < m; i++)                              \
                     dst[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                      \
-            else                                                                       \
+            } else                                                                     \
                 FA_IVDEP for (fa_intp i = 0; i < m; i++)                               \
                     dst[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);                      \
         }                                                                              \

@@ -63,9 +63,10 @@ FA_COLD_HELPER void fa_fill(char *buf, const char *v, fa_intp m, fa_intp size)
 /* The loop's path for operands args[0..nd+np] (nd data of `size` bytes, np
  * float64 parameters, then the output), and b set up for it: the
  * vectorised paths need the output contiguous and every operand contiguous
- * or stride 0. bc is the FA_BCAST_BYTES (64-aligned) of broadcast room. */
+ * or stride 0. bc is the FA_BCAST_BYTES (64-aligned) of broadcast room;
+ * blocks are at most max_len long (a multiple of 64). */
 FA_COLD_HELPER int fa_plan(fa_blocks *b, char **args, const fa_intp *steps, int nd, int np,
-                           fa_intp n, fa_intp size, char *bc)
+                           fa_intp n, fa_intp size, fa_intp max_len, char *bc)
 {
     int nops = nd + np, params_const = 1;
     if (steps[nops] != size || nops >= FA_MAX_OPERANDS) return FA_STRIDED;
@@ -84,6 +85,7 @@ FA_COLD_HELPER int fa_plan(fa_blocks *b, char **args, const fa_intp *steps, int 
         fa_intp len = FA_BCAST_BYTES / bcast_bytes / 64 * 64;
         b->len = len < FA_BLOCK ? len : FA_BLOCK;
     }
+    b->len = b->len < max_len ? b->len : max_len;
     for (int k = 0; k < nops; k++) {
         b->bcast[k] = NULL;
         if (steps[k] != 0 || (k >= nd && path == FA_PARAMS_CONST)) continue;

@@ -72,19 +72,43 @@
 #define FA_ELEM(K, S, ND, NP, D, P) \
     FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(FA_ARGS(ND, NP, D, P, S)))
 
+/* float16 computes in float32; with F16C each block is widened into
+ * float buffers of FA_WBLOCK values, the float32 loop runs on them, and the
+ * results are narrowed (half.h): one vector loop, whatever the kernel. */
+#define FA_WIDEN_f16 FA_HAVE_F16C
+#define FA_WIDEN_f32 0
+#define FA_WIDEN_f64 0
+#define FA_WIDEN(S) FA_CAT(FA_WIDEN_, S)
+#define FA_WBLOCK 256
+
+/* The vector loops over one block of m elements into DST, operands a[]:
+ * parameters hoisted (with a hand loop first where there is one,
+ * mask_grads.h) or read from a[]. */
+#define FA_BLOCK_LOOPS(K, S, ND, NP, DST)                                          \
+    if ((NP) == 0 || path == FA_PARAMS_CONST) {                                     \
+        fa_intp i0 = FA_HAND(K, S)(DST, a, p, m);                                   \
+        FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                           \
+    } else                                                                          \
+        FA_IVDEP for (fa_intp i = 0; i < m; i++)                                    \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);
+
 /* The range function and the NumPy loop of ufunc NAME for dtype S, calling
  * kernel fa_<K>_<suffix>. The vectorised paths (blocks.h) run block by
- * block: one block for the whole range unless an operand is broadcast. */
+ * block: one block for the whole range unless an operand is broadcast or
+ * float16 is widened. */
 #define FA_LOOP(NAME, K, S, ND, NP)                                                   \
     static void FA_CAT(fa_range_##NAME##_, S)(char **args, fa_intp n, const fa_intp *dims, \
                                               const fa_intp *steps)                    \
     {                                                                                  \
         enum { NOPS = (ND) + (NP) };                                                   \
         _Alignas(64) char bc[FA_BCAST_BYTES];                                          \
+        _Alignas(64) float wide[FA_WIDEN(S) ? (ND) + 1 : 1][FA_WBLOCK];                \
         fa_blocks b;                                                                   \
         double p[NOPS + 1];                                                            \
         char *a[NOPS];                                                                 \
-        int path = fa_plan(&b, args, steps, ND, NP, n, sizeof(FA_ST(S)), bc);            \
+        int path = fa_plan(&b, args, steps, ND, NP, n, sizeof(FA_ST(S)),               \
+                           FA_WIDEN(S) ? FA_WBLOCK : n, bc);                           \
         if (path == FA_STRIDED) {                                                      \
             for (fa_intp i = 0; i < n; i++)                                            \
                 *(FA_ST(S) *)(args[NOPS] + i * steps[NOPS]) =                          \
@@ -97,16 +121,21 @@
             fa_intp m = n - lo < b.len ? n - lo : b.len;                               \
             FA_ST(S) *dst = (FA_ST(S) *)(args[NOPS] + lo * steps[NOPS]);               \
             fa_block_begin(&b, a, args, steps, NOPS, lo);                              \
-            if ((NP) == 0 || path == FA_PARAMS_CONST) {                                \
-                fa_intp i0 = FA_HAND(K, S)(dst, a, p, m);                                  \
-                FA_IVDEP for (fa_intp i = i0; i < m; i++)                              \
-                    dst[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                      \
-            } else                                                                     \
-                FA_IVDEP for (fa_intp i = 0; i < m; i++)                               \
-                    dst[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);                      \
+            if (FA_WIDEN(S)) {                                                         \
+                for (int k = 0; k < (ND); k++) {                                       \
+                    fa_halves_to_floats(wide[k], (const uint16_t *)a[k], m);           \
+                    a[k] = (char *)wide[k];                                            \
+                }                                                                      \
+                float *wdst = wide[FA_WIDEN(S) ? (ND) : 0];                            \
+                FA_BLOCK_LOOPS(K, f32, ND, NP, wdst)                                   \
+                fa_floats_to_halves((uint16_t *)dst, wdst, m);                         \
+            } else {                                                                   \
+                FA_BLOCK_LOOPS(K, S, ND, NP, dst)                                      \
+            }                                                                          \
         }                                                                              \
         (void)p;                                                                       \
         (void)dims;                                                                    \
+        (void)wide;                                                                    \
     }                                                                                  \
     static void FA_CAT(fa_loop_##NAME##_, S)(char **args, const fa_intp *dims,         \
                                              const fa_intp *steps, void *data)         \

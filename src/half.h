@@ -39,4 +39,41 @@ static inline uint16_t fa_float_to_half(float f)
     return (uint16_t)(sign | r);
 }
 
+/* Blocks of m values at once. With F16C (the avx2 and avx512 builds) these
+ * are vcvtph2ps / vcvtps2ph, exact and round-to-nearest-even like the
+ * functions above (NaN keeps its payload and is quieted): the loops'
+ * float16 path goes through them so that every float16 loop vectorises.
+ * Without F16C they are the functions above, element by element. */
+#if defined(__F16C__)
+#include <immintrin.h>
+#define FA_HAVE_F16C 1
+static inline void fa_halves_to_floats(float *d, const uint16_t *s, intptr_t m)
+{
+    intptr_t i = 0;
+    for (; i + 8 <= m; i += 8)
+        _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+    for (; i < m; i++) d[i] = _cvtsh_ss(s[i]);
+}
+
+static inline void fa_floats_to_halves(uint16_t *d, const float *s, intptr_t m)
+{
+    intptr_t i = 0;
+    for (; i + 8 <= m; i += 8)
+        _mm_storeu_si128((__m128i *)(d + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < m; i++) d[i] = _cvtss_sh(s[i], _MM_FROUND_TO_NEAREST_INT);
+}
+#else
+#define FA_HAVE_F16C 0
+static inline void fa_halves_to_floats(float *d, const uint16_t *s, intptr_t m)
+{
+    for (intptr_t i = 0; i < m; i++) d[i] = fa_half_to_float(s[i]);
+}
+
+static inline void fa_floats_to_halves(uint16_t *d, const float *s, intptr_t m)
+{
+    for (intptr_t i = 0; i < m; i++) d[i] = fa_float_to_half(s[i]);
+}
+#endif
+
 #endif

@@ -3,12 +3,15 @@
  * per SIMD level (FA_ISA = baseline, avx2, avx512); the only symbol it
  * exports is that level's loop table, fa_loops_<FA_ISA>.
  *
- * Each loop has three paths: all operands contiguous; data contiguous with
- * scalar (stride 0) parameters, hoisted out of the loop; and general
- * strides. The kernel is a static inline function, so its body is inlined
- * into the first two paths and vectorised there. */
+ * Each loop has three paths: every operand contiguous or stride 0 (stride-0
+ * operands broadcast into buffers, blocks.h); the same with all parameters
+ * stride 0, hoisted out of the loop; and general strides. The kernel is a
+ * static inline function, so its body is inlined into the first two paths
+ * and vectorised there. */
 #include "fastact.h"
 #include "half.h"
+#include "blocks.h"
+#include "mask_grads.h"
 #include "activations.h"
 
 #if defined(__clang__)
@@ -46,10 +49,11 @@
 #define FA_CT(S) FA_CAT(FA_CT_, S)
 
 /* Operand accessors inside a loop over i: data k and parameter k, for the
- * contiguous (C), hoisted-parameter (H) and strided (S) paths. */
-#define FA_DC(S, k) FA_CAT(FA_LD_, S)(((const FA_ST(S) *)args[k])[i])
+ * blocked paths (a[k]: the block's operand, contiguous), parameters hoisted
+ * into p (H), and general strides (S). */
+#define FA_DC(S, k) FA_CAT(FA_LD_, S)(((const FA_ST(S) *)a[k])[i])
 #define FA_DS(S, k) FA_CAT(FA_LD_, S)(*(const FA_ST(S) *)(args[k] + i * steps[k]))
-#define FA_PC(S, k) ((FA_CT(S))((const double *)args[k])[i])
+#define FA_PC(S, k) ((FA_CT(S))((const double *)a[k])[i])
 #define FA_PH(S, k) ((FA_CT(S))p[k])
 #define FA_PS(S, k) ((FA_CT(S)) * (const double *)(args[k] + i * steps[k]))
 
@@ -64,50 +68,74 @@
 #define FA_PARAMS_3(P, S, ND) , P(S, ND), P(S, ND + 1), P(S, ND + 2)
 #define FA_ARGS(ND, NP, D, P, S) FA_CAT(FA_DATA_, ND)(D, S) FA_CAT(FA_PARAMS_, NP)(P, S, ND)
 
-enum { FA_STRIDED, FA_PARAMS_CONST, FA_ALL_CONTIG };
+/* One element of kernel K for dtype S, operands read by D and P. */
+#define FA_ELEM(K, S, ND, NP, D, P) \
+    FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(FA_ARGS(ND, NP, D, P, S)))
 
-static inline int fa_layout(const fa_intp *steps, int nd, int np, fa_intp size)
-{
-    int data_contig = steps[nd + np] == size;
-    int params_contig = 1, params_const = 1;
-    for (int k = 0; k < nd; k++) data_contig &= steps[k] == size;
-    for (int k = nd; k < nd + np; k++) {
-        params_contig &= steps[k] == (fa_intp)sizeof(double);
-        params_const &= steps[k] == 0;
-    }
-    if (!data_contig) return FA_STRIDED;
-    return params_contig ? FA_ALL_CONTIG : params_const ? FA_PARAMS_CONST : FA_STRIDED;
-}
+/* float16 computes in float32; with F16C each block is widened into
+ * float buffers of FA_WBLOCK values, the float32 loop runs on them, and the
+ * results are narrowed (half.h): one vector loop, whatever the kernel. */
+#define FA_WIDEN_f16 FA_HAVE_F16C
+#define FA_WIDEN_f32 0
+#define FA_WIDEN_f64 0
+#define FA_WIDEN(S) FA_CAT(FA_WIDEN_, S)
+#define FA_WBLOCK 256
+
+/* The vector loops over one block of m elements into DST, operands a[]:
+ * parameters hoisted (with a hand loop first where there is one,
+ * mask_grads.h) or read from a[]. */
+#define FA_BLOCK_LOOPS(K, S, ND, NP, DST)                                          \
+    if ((NP) == 0 || path == FA_PARAMS_CONST) {                                     \
+        fa_intp i0 = FA_HAND(K, S)(DST, a, p, m);                                   \
+        FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                           \
+    } else                                                                          \
+        FA_IVDEP for (fa_intp i = 0; i < m; i++)                                    \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);
 
 /* The range function and the NumPy loop of ufunc NAME for dtype S, calling
- * kernel fa_<K>_<suffix>. */
+ * kernel fa_<K>_<suffix>. The vectorised paths (blocks.h) run block by
+ * block: one block for the whole range unless an operand is broadcast or
+ * float16 is widened. */
 #define FA_LOOP(NAME, K, S, ND, NP)                                                   \
     static void FA_CAT(fa_range_##NAME##_, S)(char **args, fa_intp n, const fa_intp *dims, \
                                               const fa_intp *steps)                    \
     {                                                                                  \
-        FA_ST(S) *out = (FA_ST(S) *)args[(ND) + (NP)];                                 \
-        double p[(ND) + (NP) + 1];                                                     \
-        switch (fa_layout(steps, ND, NP, (fa_intp)sizeof(FA_ST(S)))) {                 \
-        case FA_ALL_CONTIG:                                                            \
-            FA_IVDEP for (fa_intp i = 0; i < n; i++)                                   \
-                out[i] = FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(      \
-                    FA_ARGS(ND, NP, FA_DC, FA_PC, S)));                                \
-            break;                                                                     \
-        case FA_PARAMS_CONST:                                                          \
-            for (int k = ND; k < (ND) + (NP); k++) p[k] = *(const double *)args[k];    \
-            FA_IVDEP for (fa_intp i = 0; i < n; i++)                                   \
-                out[i] = FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(      \
-                    FA_ARGS(ND, NP, FA_DC, FA_PH, S)));                                \
-            break;                                                                     \
-        default:                                                                       \
+        enum { NOPS = (ND) + (NP) };                                                   \
+        _Alignas(64) char bc[FA_BCAST_BYTES];                                          \
+        _Alignas(64) float wide[FA_WIDEN(S) ? (ND) + 1 : 1][FA_WBLOCK];                \
+        fa_blocks b;                                                                   \
+        double p[NOPS + 1];                                                            \
+        char *a[NOPS];                                                                 \
+        int path = fa_plan(&b, args, steps, ND, NP, n, sizeof(FA_ST(S)),               \
+                           FA_WIDEN(S) ? FA_WBLOCK : n, bc);                           \
+        if (path == FA_STRIDED) {                                                      \
             for (fa_intp i = 0; i < n; i++)                                            \
-                *(FA_ST(S) *)(args[(ND) + (NP)] + i * steps[(ND) + (NP)]) =            \
-                    FA_CAT(FA_STO_, S)(FA_CAT(fa_##K##_, FA_CAT(FA_KS_, S))(           \
-                        FA_ARGS(ND, NP, FA_DS, FA_PS, S)));                            \
+                *(FA_ST(S) *)(args[NOPS] + i * steps[NOPS]) =                          \
+                    FA_ELEM(K, S, ND, NP, FA_DS, FA_PS);                               \
+            return;                                                                    \
+        }                                                                              \
+        for (int k = ND; k < NOPS; k++)                                                \
+            p[k] = path == FA_PARAMS_CONST ? *(const double *)args[k] : 0.0;           \
+        for (fa_intp lo = 0; lo < n; lo += b.len) {                                    \
+            fa_intp m = n - lo < b.len ? n - lo : b.len;                               \
+            FA_ST(S) *dst = (FA_ST(S) *)(args[NOPS] + lo * steps[NOPS]);               \
+            fa_block_begin(&b, a, args, steps, NOPS, lo);                              \
+            if (FA_WIDEN(S)) {                                                         \
+                for (int k = 0; k < (ND); k++) {                                       \
+                    fa_halves_to_floats(wide[k], (const uint16_t *)a[k], m);           \
+                    a[k] = (char *)wide[k];                                            \
+                }                                                                      \
+                float *wdst = wide[FA_WIDEN(S) ? (ND) : 0];                            \
+                FA_BLOCK_LOOPS(K, f32, ND, NP, wdst)                                   \
+                fa_floats_to_halves((uint16_t *)dst, wdst, m);                         \
+            } else {                                                                   \
+                FA_BLOCK_LOOPS(K, S, ND, NP, dst)                                      \
+            }                                                                          \
         }                                                                              \
         (void)p;                                                                       \
-        (void)out;                                                                     \
         (void)dims;                                                                    \
+        (void)wide;                                                                    \
     }                                                                                  \
     static void FA_CAT(fa_loop_##NAME##_, S)(char **args, const fa_intp *dims,         \
                                              const fa_intp *steps, void *data)         \

@@ -116,8 +116,10 @@ def _extreme_temperature(t: Any, *data: Any) -> bool:
 def _in_float64(ufunc: np.ufunc, data: tuple, t: Any, out: Any, axis: int, kwargs: dict) -> Any:
     """ufunc(*data, t, axis=axis) computed in float64 and rounded once to the
     operands' float type (an extreme temperature, see _extreme_temperature)."""
-    dtype = np.result_type(*data)
-    wide = ufunc(*(np.asarray(d, np.float64) for d in data), t, axis=axis, **kwargs)
+    dtype = np.result_type(*(d.dtype if hasattr(d, "dtype") else np.asarray(d) for d in data))
+    # astype keeps a duck array (Dask) lazy; anything else becomes an ndarray
+    wide = ufunc(*(d.astype(np.float64) if hasattr(d, "astype") else np.asarray(d, np.float64)
+                   for d in data), t, axis=axis, **kwargs)
     with np.errstate(over="ignore"):  # e.g. log_softmax -1e40 -> -inf in float32: the rounding
         if out is None:
             return wide.astype(dtype)

@@ -62,3 +62,19 @@ def test_worker_processes_compute_the_same_result(process_cluster, rng) -> None:
             continue
         got = process_cluster.compute(act.forward(dx, **act.params)).result()
         np.testing.assert_array_equal(got, act.forward(x, **act.params), err_msg=act.name)
+
+
+def test_extreme_temperature_stays_lazy() -> None:
+    """The float64 detour for a temperature float32 cannot hold keeps a Dask
+    array lazy and gives what the NumPy call gives."""
+    import fastact
+
+    x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1e-44]], np.float32)
+    lazy = fastact.softmax(da.from_array(x, chunks=(1, 3)), temperature=1e-40)
+    assert isinstance(lazy, da.Array) and lazy.dtype == np.float32
+    np.testing.assert_array_equal(lazy.compute(), fastact.softmax(x, temperature=1e-40))
+    g = [[1.0, 0.0, -1.0]] * 2  # a list beside a float32 array: float64, as NumPy promotes it
+    got = fastact.softmax_backward(g, x, temperature=1e39)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, fastact.softmax_backward(np.asarray(g), x.astype(np.float64),
+                                                                temperature=1e39))

@@ -100,33 +100,6 @@ def _check_source(func: str, checks: str, params: dict[str, float], indent: str 
     return "".join(lines)
 
 
-# float16/float32 rows carry the temperature in float32: beyond this range
-# 1/T or T itself would leave it (NaN rows); such calls compute in float64.
-_TEMPERATURE_RANGE = (2.0 ** -60, 2.0 ** 60)
-
-
-def _extreme_temperature(t: Any, *data: Any) -> bool:
-    """A float16/float32 operand with a temperature outside _TEMPERATURE_RANGE."""
-    lo, hi = _TEMPERATURE_RANGE
-    if not any(getattr(d, "dtype", None) in (np.float16, np.float32) for d in data):
-        return False
-    return bool(np.any((np.asarray(t) < lo) | (np.asarray(t) > hi)))
-
-
-def _in_float64(ufunc: np.ufunc, data: tuple, t: Any, out: Any, axis: int, kwargs: dict) -> Any:
-    """ufunc(*data, t, axis=axis) computed in float64 and rounded once to the
-    operands' float type (an extreme temperature, see _extreme_temperature)."""
-    dtype = np.result_type(*(d.dtype if hasattr(d, "dtype") else np.asarray(d) for d in data))
-    # astype keeps a duck array (Dask) lazy; anything else becomes an ndarray
-    wide = ufunc(*(d.astype(np.float64) if hasattr(d, "astype") else np.asarray(d, np.float64)
-                   for d in data), t, axis=axis, **kwargs)
-    with np.errstate(over="ignore"):  # e.g. log_softmax -1e40 -> -inf in float32: the rounding
-        if out is None:
-            return wide.astype(dtype)
-        np.copyto(out, wide, casting="same_kind")
-    return out
-
-
 def _all(cond: Any) -> bool:
     return cond if cond is True or cond is False else bool(np.all(cond))
 
@@ -186,8 +159,6 @@ def _fast_source(name: str, args: tuple[str, ...], params: dict[str, float], che
         ops = (list(args) + ["None"] * 3)[:3]
         call = f"_rows({row}, {kind}, {', '.join(ops)}, out{''.join(f', {p}' for p in params)})"
         cond = "not kwargs and type(axis) is int and axis == -1"
-        if "temperature" in params:
-            cond += " and {} <= temperature <= {}".format(*_TEMPERATURE_RANGE)
     else:
         if len(args) > 2 or len(params) > 2:
             return ""
@@ -230,9 +201,6 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     body += _check_source(name, checks, params)
     if labels is not None:  # (logits, labels) argument names
         body += f"    {labels[0]}, {labels[1]} = _labels({name!r}, {labels[0]}, {labels[1]}, axis)\n"
-    if rowwise and "temperature" in params:
-        body += (f"    if _extreme(_temperature, {data}):\n"
-                 f"        return _in_float64(_ufunc, ({data},), _temperature, out, axis, kwargs)\n")
     call = ", ".join([data, *(f"_{p}" for p in params), "out=out"]
                      + (["axis=axis"] if rowwise else []))
     body += (f"    if kwargs:\n        return _ufunc({call}, **kwargs)\n"
@@ -240,8 +208,7 @@ def _wrap(ufunc: np.ufunc, args: tuple[str, ...], params: dict[str, float],
     namespace: dict[str, Any] = {"_ufunc": ufunc, "_coerce": _coerce_param, "_all": _all,
                                  "_cache": _PARAM_CACHE, "_np": np, "_PY_SCALARS": _PY_SCALARS,
                                  "_labels": _check_labels, "_elementwise": _core._elementwise,
-                                 "_rows": _core._rows, "_extreme": _extreme_temperature,
-                                 "_in_float64": _in_float64}
+                                 "_rows": _core._rows}
     exec(f"def {name}({sig}):\n{body}", namespace)  # noqa: S102 - built from the kernel table only
     fn = namespace[name]
     doc = ufunc.__doc__ or ""

@@ -31,6 +31,9 @@ typedef void (*fa_range_fn)(char **args, fa_intp n, const fa_intp *dims, const f
  * (see threads.c). */
 void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *steps, int nin,
             int nargs, fa_intp work);
+/* Clear the floating-point flags NumPy reports (fa_run does it after its
+ * range; a loop that also computes outside fa_run calls it last). */
+void fa_clear_fp_flags(void);
 int fa_get_num_threads(void);
 int fa_set_num_threads(int n);   /* returns 0, or -1 if n < 1 */
 int fa_have_threads(void);       /* 1 if this build has the thread pool */

@@ -14,6 +14,7 @@
 #include <math.h>
 
 #define FA_ROW_BLOCK 256 /* elements of a row per chunk (stack buffers) */
+enum { FA_STORE_NATIVE = 0, FA_STORE_HALF = 1, FA_STORE_FLOAT = 2 }; /* rowwise_defs.h */
 #define FA_LANES 64      /* independent accumulators of a row reduction */
 
 /* for (k, len) over the chunks [k, k + len) of a row of n elements. */
@@ -76,8 +77,13 @@ typedef uint64_t fa_ru_f64;
 #define FA_TEMPLATE "rowwise_defs.h"
 #include "precisions.h"
 
-/* The scalar (double) parameter of row r, converted to the compute type. */
-#define FA_ROW_PARAM(CT, k) ((CT) * (const double *)(args[k] + r * steps[k]))
+/* The temperature of row r. A float16/float32 row uses it in float32 (the
+ * parameters' convention), which holds it and its reciprocal only within
+ * FA_T_IN_FLOAT; beyond, the row runs through the float64 kernel (stored
+ * as float16 or float32, rounded once), not into a float overflow. */
+#define FA_ROW_T(k) (*(const double *)(args[k] + r * steps[k]))
+#define FA_T_IN_FLOAT(t) ((t) >= 0x1p-60 && (t) <= 0x1p60)
+#define FA_WIDE_STORE(HALF) ((HALF) ? FA_STORE_HALF : FA_STORE_FLOAT)
 #define FA_ROW_LABEL(k) (*(const fa_intp *)(args[k] + r * steps[k]))
 
 /* (n),()->(n): softmax, log_softmax ------------------------------------- */
@@ -85,9 +91,15 @@ typedef uint64_t fa_ru_f64;
     static void fa_range_##NAME##_##S(char **args, fa_intp rows, const fa_intp *dims,                \
                                        const fa_intp *steps)                                          \
     {                                                                                                 \
-        for (fa_intp r = 0; r < rows; r++)                                                            \
-            fa_softmax_row_##KS(args[0] + r * steps[0], steps[3], args[2] + r * steps[2], steps[4], \
-                                dims[1], FA_ROW_PARAM(CT, 1), HALF, LOG);                             \
+        for (fa_intp r = 0; r < rows; r++) {                                                          \
+            double t = FA_ROW_T(1);                                                                   \
+            if (sizeof(CT) == 8 || FA_T_IN_FLOAT(t))                                                  \
+                fa_softmax_row_##KS(args[0] + r * steps[0], steps[3], args[2] + r * steps[2],        \
+                                    steps[4], dims[1], (CT)t, HALF, LOG);                             \
+            else                                                                                      \
+                fa_softmax_row_f64(args[0] + r * steps[0], steps[3], args[2] + r * steps[2],         \
+                                   steps[4], dims[1], t, FA_WIDE_STORE(HALF), LOG);                   \
+        }                                                                                             \
     }
 
 /* (n),(n),()->(n): softmax_backward, log_softmax_backward ----------------- */
@@ -95,9 +107,15 @@ typedef uint64_t fa_ru_f64;
     static void fa_range_##NAME##_##S(char **args, fa_intp rows, const fa_intp *dims,                \
                                        const fa_intp *steps)                                          \
     {                                                                                                 \
-        for (fa_intp r = 0; r < rows; r++)                                                            \
-            FN##_##KS(args[0] + r * steps[0], steps[4], args[1] + r * steps[1], steps[5],           \
-                      args[3] + r * steps[3], steps[6], dims[1], FA_ROW_PARAM(CT, 2), HALF);          \
+        for (fa_intp r = 0; r < rows; r++) {                                                          \
+            double t = FA_ROW_T(2);                                                                   \
+            if (sizeof(CT) == 8 || FA_T_IN_FLOAT(t))                                                  \
+                FN##_##KS(args[0] + r * steps[0], steps[4], args[1] + r * steps[1], steps[5],       \
+                          args[3] + r * steps[3], steps[6], dims[1], (CT)t, HALF);                    \
+            else                                                                                      \
+                FN##_f64(args[0] + r * steps[0], steps[4], args[1] + r * steps[1], steps[5],        \
+                         args[3] + r * steps[3], steps[6], dims[1], t, FA_WIDE_STORE(HALF));          \
+        }                                                                                             \
     }
 
 /* (n),()->(): softmax_cross_entropy -------------------------------------- */

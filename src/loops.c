@@ -149,6 +149,7 @@
 
 #include "gufunc_loops.h"
 #include "stats_loops.h"
+#include "prelu_reduce.h"
 
 /* Generate the element-wise loops ... */
 #define FA_ACT(name, nd, np, params, checks, saved, fdoc, bdoc) \

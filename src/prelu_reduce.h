@@ -1,7 +1,7 @@
 /* prelu with one weight per channel, and its backward with the weight's
  * gradient reduced in the same pass: the loops of the rows of prelu.def
- * (compiled once per SIMD level with loops.c, which includes this through
- * tables.h; the Cython fast paths of fastact.prelu / prelu_backward call
+ * (compiled once per SIMD level: loops.c includes this after gufunc_loops.h,
+ * whose fa_sum_add it uses; the Cython fast paths of fastact.prelu / prelu_backward call
  * the same loops directly).
  *
  * x is seen as (m, c, k): m rows (the axes before the channel axis), c
@@ -36,45 +36,18 @@
 #define FA_PRELU_LANES 16                 /* partial sums of a (row, channel) run over k */
 #define FA_PRELU_FALLBACK_CHANNELS 64     /* channels per pass when the partials' malloc fails */
 
-/* hi + lo = s + t exactly (Knuth's TwoSum: no branch, so it vectorises). */
-static inline double fa_prelu_two_sum(double s, double t, double *lo)
-{
-    double hi = s + t;
-    double b = hi - s;
-    *lo = (s - (hi - b)) + (t - b);
-    return hi;
-}
-
-/* (s, c) += (t, e): the compensated accumulation of double data; a non-finite
- * sum keeps no compensation (inf - inf would turn it into NaN). */
-static inline void fa_prelu_add2(double *s, double *c, double t, double e)
-{
-    double lo;
-    *s = fa_prelu_two_sum(*s, t, &lo);
-    *c += lo + e;
-}
-
+/* The total of a compensated sum (fa_sum_add, gufunc_loops.h); a
+ * non-finite sum keeps no compensation (inf - inf would turn it into NaN). */
 static inline double fa_prelu_total(double s, double c)
 {
     return isfinite(s) ? s + c : s;
 }
 
-/* Storage access per dtype: f16 is computed in float. */
-#define FA_PR_LD_f16(p) fa_half_to_float(*(const uint16_t *)(p))
-#define FA_PR_LD_f32(p) (*(const float *)(p))
-#define FA_PR_LD_f64(p) (*(const double *)(p))
-#define FA_PR_ST_f16(p, v) (*(uint16_t *)(p) = fa_float_to_half(v))
-#define FA_PR_ST_f32(p, v) (*(float *)(p) = (v))
-#define FA_PR_ST_f64(p, v) (*(double *)(p) = (v))
-#define FA_PR_SZ_f16 2
-#define FA_PR_SZ_f32 4
-#define FA_PR_SZ_f64 8
-#define FA_PR_CT_f16 float
-#define FA_PR_CT_f32 float
-#define FA_PR_CT_f64 double
-#define FA_PR_KS_f16 f32
-#define FA_PR_KS_f32 f32
-#define FA_PR_KS_f64 f64
+/* Storage access per dtype: loops.c's FA_ST / FA_LD_ / FA_STO_ / FA_CT /
+ * FA_KS_ (float16 computed in float). */
+#define FA_PR_LD(S, p) FA_CAT(FA_LD_, S)(*(const FA_ST(S) *)(p))
+#define FA_PR_ST(S, p, v) (*(FA_ST(S) *)(p) = FA_CAT(FA_STO_, S)(v))
+#define FA_PR_SZ(S) ((fa_intp)sizeof(FA_ST(S)))
 /* The product's rounding error: 0 where the product is exact (float data in
  * double), fa_mul_err_f64 (activation_defs.h) for double data. */
 #define FA_PR_ERR_f16(g, x, p) 0.0
@@ -84,14 +57,14 @@ static inline double fa_prelu_total(double s, double c)
  * the compensation stays 0), compensated ones of double data. */
 #define FA_PR_ACC_f16(s, e, t, pe) ((void)(e), (void)(pe), *(s) += (t))
 #define FA_PR_ACC_f32(s, e, t, pe) ((void)(e), (void)(pe), *(s) += (t))
-#define FA_PR_ACC_f64(s, e, t, pe) fa_prelu_add2(s, e, t, pe)
+#define FA_PR_ACC_f64(s, e, t, pe) fa_sum_add(s, e, t, pe, 1)
 
 /* Everything for storage dtype S. Inline helpers take strides in bytes;
  * their callers pass constants on the contiguous paths, so the compiler
  * sees unit-stride loops there (and the same arithmetic as the strided
  * ones, hence the same bits). */
 #define FA_PRELU_DEFINE(S)                                                                            \
-    typedef FA_CAT(FA_PR_CT_, S) fa_pr_ct_##S;                                                        \
+    typedef FA_CT(S) fa_pr_ct_##S;                                                        \
                                                                                                       \
     /* y = x > 0 ? x : w x over n elements, w one value per element (sw != 0)                         \
      * or one for all (sw == 0). */                                                                   \
@@ -99,15 +72,15 @@ static inline double fa_prelu_total(double s, double c)
                                         char *y, fa_intp sy, fa_intp n)                               \
     {                                                                                                 \
         if (sw) {                                                                                     \
-            FA_IVDEP for (fa_intp i = 0; i < n; i++) FA_PR_ST_##S(y + i * sy,                         \
-                FA_CAT(fa_prelu_, FA_PR_KS_##S)(FA_PR_LD_##S(x + i * sx),                             \
+            FA_IVDEP for (fa_intp i = 0; i < n; i++) FA_PR_ST(S, y + i * sy,                         \
+                FA_CAT(fa_prelu_, FA_CAT(FA_KS_, S))(FA_PR_LD(S, x + i * sx),                             \
                                                 (fa_pr_ct_##S) * (const double *)(w + i * sw)));      \
             return;                                                                                   \
         }                                                                                             \
         if (n <= 0) return;                                                                           \
         fa_pr_ct_##S w0 = (fa_pr_ct_##S) * (const double *)w;                                        \
         FA_IVDEP for (fa_intp i = 0; i < n; i++)                                                      \
-            FA_PR_ST_##S(y + i * sy, FA_CAT(fa_prelu_, FA_PR_KS_##S)(FA_PR_LD_##S(x + i * sx), w0));  \
+            FA_PR_ST(S, y + i * sy, FA_CAT(fa_prelu_, FA_CAT(FA_KS_, S))(FA_PR_LD(S, x + i * sx), w0));  \
     }                                                                                                 \
                                                                                                       \
     /* Rows [0, n) of (c, k): dims[1] = c, dims[2] = k; steps: x, w, y per row,                      \
@@ -115,7 +88,7 @@ static inline double fa_prelu_total(double s, double c)
     static void fa_range__prelu_channels_##S(char **args, fa_intp n, const fa_intp *dims,            \
                                              const fa_intp *steps)                                    \
     {                                                                                                 \
-        const fa_intp c = dims[1], k = dims[2], sz = FA_PR_SZ_##S;                                    \
+        const fa_intp c = dims[1], k = dims[2], sz = FA_PR_SZ(S);                                    \
         for (fa_intp r = 0; r < n; r++) {                                                             \
             const char *x = args[0] + r * steps[0], *w = args[1] + r * steps[1];                      \
             char *y = args[2] + r * steps[2];                                                         \
@@ -149,14 +122,14 @@ static inline double fa_prelu_total(double s, double c)
             fa_intp len = n - i0 < FA_PRELU_LANES ? n - i0 : FA_PRELU_LANES;                          \
             FA_IVDEP for (fa_intp l = 0; l < len; l++) {                                              \
                 fa_intp i = i0 + l;                                                                   \
-                fa_pr_ct_##S gv = FA_PR_LD_##S(g + i * sg), xv = FA_PR_LD_##S(x + i * sx);            \
-                FA_PR_ST_##S(gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_PR_KS_##S)(gv, xv, w));          \
+                fa_pr_ct_##S gv = FA_PR_LD(S, g + i * sg), xv = FA_PR_LD(S, x + i * sx);            \
+                FA_PR_ST(S, gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, w));          \
                 double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                             \
                 double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                  \
                 FA_PR_ACC_##S(&ls[l], &le[l], t, pe);                                                \
             }                                                                                         \
         }                                                                                             \
-        for (int l = 0; l < FA_PRELU_LANES; l++) fa_prelu_add2(s, e, ls[l], le[l]);                   \
+        for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(s, e, ls[l], le[l], 1);                   \
     }                                                                                                 \
                                                                                                       \
     /* One row along the channels [0, c) (k == 1): grad_x, and each channel's                         \
@@ -166,9 +139,9 @@ static inline double fa_prelu_total(double s, double c)
                                              fa_intp c, double *restrict s, double *restrict e)       \
     {                                                                                                 \
         FA_IVDEP for (fa_intp j = 0; j < c; j++) {                                                    \
-            fa_pr_ct_##S gv = FA_PR_LD_##S(g + j * sg), xv = FA_PR_LD_##S(x + j * sx);                \
+            fa_pr_ct_##S gv = FA_PR_LD(S, g + j * sg), xv = FA_PR_LD(S, x + j * sx);                \
             fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * sw);                          \
-            FA_PR_ST_##S(gx + j * sgx, FA_CAT(fa_prelu_grad_, FA_PR_KS_##S)(gv, xv, wv));             \
+            FA_PR_ST(S, gx + j * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, wv));             \
             double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                                 \
             double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                      \
             FA_PR_ACC_##S(&s[j], &e[j], t, pe);                                                      \
@@ -182,7 +155,7 @@ static inline double fa_prelu_total(double s, double c)
                                    fa_intp rows, fa_intp c0, fa_intp c1, fa_intp k, double *s,        \
                                    double *e)                                                         \
     {                                                                                                 \
-        const fa_intp sz = FA_PR_SZ_##S;                                                              \
+        const fa_intp sz = FA_PR_SZ(S);                                                              \
         const int contig = k == 1 ? cs[0] == sz && cs[2] == sz && cs[5] == sz && cs[4] == 8           \
                                   : cs[1] == sz && cs[3] == sz && cs[6] == sz;                        \
         for (fa_intp j = 0; j < c1 - c0; j++) s[j] = e[j] = 0.0;                                      \
@@ -264,7 +237,7 @@ static inline double fa_prelu_total(double s, double c)
                 for (fa_intp j = 0; j < c; j++) {                                                     \
                     double s = 0.0, e = 0.0;                                                          \
                     for (fa_intp b = 0; b < nblocks; b++)                                             \
-                        fa_prelu_add2(&s, &e, part[2 * c * b + j], part[2 * c * b + c + j]);          \
+                        fa_sum_add(&s, &e, part[2 * c * b + j], part[2 * c * b + c + j], 1);          \
                     *(double *)(gw + j * steps[15]) = fa_prelu_total(s, e);                           \
                 }                                                                                     \
                 free(part);                                                                           \
@@ -282,16 +255,15 @@ static inline double fa_prelu_total(double s, double c)
                     const fa_intp st[4] = {steps[5], steps[8], 0, steps[12]};                         \
                     fa_prelu_block_##S(a, st, cs, nr, j0, j1, k, ps, ps + (j1 - j0));                 \
                     for (fa_intp j = 0; j < j1 - j0; j++)                                             \
-                        fa_prelu_add2(&tot[j], &tot[FA_PRELU_FALLBACK_CHANNELS + j], ps[j],           \
-                                      ps[(j1 - j0) + j]);                                             \
+                        fa_sum_add(&tot[j], &tot[FA_PRELU_FALLBACK_CHANNELS + j], ps[j],           \
+                                      ps[(j1 - j0) + j], 1);                                             \
                 }                                                                                     \
                 for (fa_intp j = j0; j < j1; j++)                                                     \
                     *(double *)(gw + j * steps[15]) =                                                 \
                         fa_prelu_total(tot[j - j0], tot[FA_PRELU_FALLBACK_CHANNELS + j - j0]);        \
             }                                                                                         \
         }                                                                                             \
-        if (fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID))                    \
-            feclearexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_UNDERFLOW | FE_INVALID);                   \
+        fa_clear_fp_flags(); /* the serial parts ran outside fa_run */                              \
     }                                                                                                 \
                                                                                                       \
     static void fa_loop__prelu_channels_##S(char **args, const fa_intp *dims, const fa_intp *steps,  \
@@ -302,7 +274,6 @@ static inline double fa_prelu_total(double s, double c)
                dims[1] * dims[2] > 1 ? dims[1] * dims[2] : 1);                                        \
     }
 
-#include <fenv.h>
 FA_PRELU_DEFINE(f16)
 FA_PRELU_DEFINE(f32)
 FA_PRELU_DEFINE(f64)

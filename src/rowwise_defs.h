@@ -18,14 +18,21 @@
  * the positive terms of float rows, compensated (TwoSum per lane) for
  * double rows and for the signed sums of the backwards, which cancel. */
 
+/* A row is stored as FA_T (kind FA_STORE_NATIVE), as float16
+ * (FA_STORE_HALF: computed in float32) or, for the float64 kernels, as
+ * float32 (FA_STORE_FLOAT: a float32 row whose temperature float32 cannot
+ * hold, see FA_T_IN_FLOAT in gufunc_loops.h). */
+
 /* Elements [k, k + len) of a row at p (byte step s), as FA_T. */
-FA_INLINE const FA_T *FA_FN(row_in)(const char *p, fa_intp s, fa_intp k, fa_intp len, int half,
+FA_INLINE const FA_T *FA_FN(row_in)(const char *p, fa_intp s, fa_intp k, fa_intp len, int kind,
                                     FA_T *buf)
 {
-    if (!half && s == (fa_intp)sizeof(FA_T)) return (const FA_T *)p + k;
+    if (!kind && s == (fa_intp)sizeof(FA_T)) return (const FA_T *)p + k;
     p += k * s;
-    if (half) {
+    if (kind == FA_STORE_HALF) {
         for (fa_intp i = 0; i < len; i++) buf[i] = (FA_T)fa_half_to_float(*(const uint16_t *)(p + i * s));
+    } else if (kind == FA_STORE_FLOAT) {
+        for (fa_intp i = 0; i < len; i++) buf[i] = (FA_T) * (const float *)(p + i * s);
     } else {
         for (fa_intp i = 0; i < len; i++) buf[i] = *(const FA_T *)(p + i * s);
     }
@@ -34,43 +41,48 @@ FA_INLINE const FA_T *FA_FN(row_in)(const char *p, fa_intp s, fa_intp k, fa_intp
 
 /* Where to compute elements [k, ...) of an output row: in place when it is
  * contiguous FA_T, else in buf (then row_flush writes them out). */
-FA_INLINE FA_T *FA_FN(row_dst)(char *p, fa_intp s, fa_intp k, int half, FA_T *buf)
+FA_INLINE FA_T *FA_FN(row_dst)(char *p, fa_intp s, fa_intp k, int kind, FA_T *buf)
 {
-    return (!half && s == (fa_intp)sizeof(FA_T)) ? (FA_T *)p + k : buf;
+    return (!kind && s == (fa_intp)sizeof(FA_T)) ? (FA_T *)p + k : buf;
 }
 
-FA_INLINE void FA_FN(row_flush)(char *p, fa_intp s, fa_intp k, fa_intp len, int half, const FA_T *dst,
+FA_INLINE void FA_FN(row_flush)(char *p, fa_intp s, fa_intp k, fa_intp len, int kind, const FA_T *dst,
                                 const FA_T *buf)
 {
     if (dst != buf) return;
     p += k * s;
-    if (half) {
+    if (kind == FA_STORE_HALF) {
         for (fa_intp i = 0; i < len; i++) *(uint16_t *)(p + i * s) = fa_float_to_half((float)buf[i]);
+    } else if (kind == FA_STORE_FLOAT) {
+        for (fa_intp i = 0; i < len; i++) *(float *)(p + i * s) = (float)buf[i];
     } else {
         for (fa_intp i = 0; i < len; i++) *(FA_T *)(p + i * s) = buf[i];
     }
 }
 
 /* Element i of a row, and storing one. */
-FA_INLINE FA_T FA_FN(row_get)(const char *p, fa_intp s, fa_intp i, int half)
+FA_INLINE FA_T FA_FN(row_get)(const char *p, fa_intp s, fa_intp i, int kind)
 {
-    return half ? (FA_T)fa_half_to_float(*(const uint16_t *)(p + i * s)) : *(const FA_T *)(p + i * s);
+    return kind == FA_STORE_HALF    ? (FA_T)fa_half_to_float(*(const uint16_t *)(p + i * s))
+           : kind == FA_STORE_FLOAT ? (FA_T) * (const float *)(p + i * s)
+                                    : *(const FA_T *)(p + i * s);
 }
 
-FA_INLINE void FA_FN(row_set)(char *p, fa_intp s, fa_intp i, int half, FA_T v)
+FA_INLINE void FA_FN(row_set)(char *p, fa_intp s, fa_intp i, int kind, FA_T v)
 {
-    if (half) *(uint16_t *)(p + i * s) = fa_float_to_half((float)v);
+    if (kind == FA_STORE_HALF) *(uint16_t *)(p + i * s) = fa_float_to_half((float)v);
+    else if (kind == FA_STORE_FLOAT) *(float *)(p + i * s) = (float)v;
     else *(FA_T *)(p + i * s) = v;
 }
 
 /* Largest element of a row (NaN skipped; -inf for an empty row), over
  * lanes as in fa_acc. */
-FA_INLINE FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int half)
+FA_INLINE FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int kind)
 {
     FA_T buf[FA_ROW_BLOCK], lane[FA_LANES];
     for (int j = 0; j < FA_LANES; j++) lane[j] = (FA_T)-INFINITY;
     FA_CHUNKS(k, len, n) {
-        const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
+        const FA_T *x = FA_FN(row_in)(p, s, k, len, kind, buf);
         for (fa_intp b = 0; b < len; b += FA_LANES) {
             int w = len - b < FA_LANES ? (int)(len - b) : FA_LANES;
             FA_IVDEP for (int j = 0; j < w; j++) lane[j] = x[b + j] > lane[j] ? x[b + j] : lane[j];
@@ -190,13 +202,13 @@ typedef struct {
 /* S' of a float row in double, each term exact (exp_d): when S' is so
  * small that subnormal exps would have cost it bits. Rare (the others are
  * all e^-69 below the max), so kept simple. */
-static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa_intp n, int kind, FA_T t)
 {
     FA_T buf[FA_ROW_BLOCK];
     fa_acc acc;
     fa_acc_init(&acc);
     FA_CHUNKS(k, len, n) {
-        const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
+        const FA_T *x = FA_FN(row_in)(p, s, k, len, kind, buf);
         for (fa_intp i = 0; i < len; i++) {
             FA_T lo, hi = FA_FN(row_arg)(x[i], st->m, t, st->ti, &lo, 0);
             fa_acc_add(&acc, (int)(i % FA_LANES), x[i] == st->m ? (double)hi : FA_FN(exp_d)(hi, lo), 0.0, 1);
@@ -208,18 +220,18 @@ static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa
 /* The statistics pass. store: keep each exp there (a contiguous output
  * row), so that softmax then only scales them. top: S' and cnt (log_softmax
  * and the cross entropy), else cnt = 0 and sum = cnt + S' (softmax). */
-FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T *store,
                                              const int top, const int unit_t)
 {
     FA_FN(row_stats) st;
     FA_T buf[FA_ROW_BLOCK], ebuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK];
     fa_acc acc;
     FA_RU cnt = 0;
-    st.m = FA_FN(row_max)(p, s, n, half);
+    st.m = FA_FN(row_max)(p, s, n, kind);
     st.ti = FA_C(1) / t;
     fa_acc_init(&acc);
     FA_CHUNKS(k, len, n) {
-        const FA_T *x = FA_FN(row_in)(p, s, k, len, half, buf);
+        const FA_T *x = FA_FN(row_in)(p, s, k, len, kind, buf);
         FA_T *e = store ? store + k : ebuf;
         if (top && store) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, vbuf, unit_t);
         else if (top) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, NULL, vbuf, unit_t);
@@ -230,27 +242,27 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
     }
     st.cnt = (double)cnt;
     st.sum = fa_acc_total(&acc, &st.sum_lo);
-    if (sizeof(FA_T) == 4 && top && st.sum < (double)n * 0x1p-100) FA_FN(stats_tiny)(&st, p, s, n, half, t);
+    if (sizeof(FA_T) == 4 && top && st.sum < (double)n * 0x1p-100) FA_FN(stats_tiny)(&st, p, s, n, kind, t);
     return st;
 }
 
 /* The statistics in top mode (rare: see softmax_stats), out of line. */
-static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int half, FA_T t)
+static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t)
 {
-    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 0);
-    return FA_FN(stats_core)(p, s, n, half, t, NULL, 1, 1);
+    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, kind, t, NULL, 1, 0);
+    return FA_FN(stats_core)(p, s, n, kind, t, NULL, 1, 1);
 }
 
 /* The statistics of a row; with need_top, S' must keep its bits (for a
  * log, or p - 1 at the label): S - 1 (exact in double for S >= 1, up to
  * the sum's rounding) serves as (cnt - 1) + S' unless it is below 2^-20,
  * where the row is summed again without its max (a dominated row, or NaN). */
-FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int half, FA_T t, FA_T *store,
+FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T *store,
                                                 int need_top)
 {
-    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, half, t, store, 0, 0)
-                                       : FA_FN(stats_core)(p, s, n, half, t, store, 0, 1);
-    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, half, t);
+    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, kind, t, store, 0, 0)
+                                       : FA_FN(stats_core)(p, s, n, kind, t, store, 0, 1);
+    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, kind, t);
     return st;
 }
 
@@ -293,26 +305,26 @@ FA_INLINE void FA_FN(scale)(FA_T *y, fa_intp n, FA_T h, FA_T l)
  * softmax_cross_entropy without its one-hot term (f = g, t = 1, top = 1:
  * it needs S' for the label). */
 FA_INLINE void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
-                                      int half, FA_T f, int top, FA_FN(row_stats) *out)
+                                      int kind, FA_T f, int top, FA_FN(row_stats) *out)
 {
     FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK], l;
-    if (!half && sy == (fa_intp)sizeof(FA_T)) {
+    if (!kind && sy == (fa_intp)sizeof(FA_T)) {
         /* a contiguous output row: keep the exps there (in place too: each
          * element is read before it is written), then scale them */
         FA_T *y = (FA_T *)yp;
-        *out = FA_FN(softmax_stats)(xp, sx, n, half, t, y, top);
+        *out = FA_FN(softmax_stats)(xp, sx, n, kind, t, y, top);
         FA_T h = FA_FN(stats_quot)((double)f, out, &l);
         FA_FN(scale)(y, n, h, l);
         return;
     }
-    *out = FA_FN(softmax_stats)(xp, sx, n, half, t, NULL, top);
+    *out = FA_FN(softmax_stats)(xp, sx, n, kind, t, NULL, top);
     FA_T h = FA_FN(stats_quot)((double)f, out, &l);
     FA_CHUNKS(k, len, n) {
-        const FA_T *x = FA_FN(row_in)(xp, sx, k, len, half, buf);
-        FA_T *y = FA_FN(row_dst)(yp, sy, k, half, obuf);
+        const FA_T *x = FA_FN(row_in)(xp, sx, k, len, kind, buf);
+        FA_T *y = FA_FN(row_dst)(yp, sy, k, kind, obuf);
         FA_FN(exp_chunk)(x, len, out->m, t, out->ti, y, vbuf, 0); /* vbuf: unused */
         FA_FN(scale)(y, len, h, l);
-        FA_FN(row_flush)(yp, sy, k, len, half, y, obuf);
+        FA_FN(row_flush)(yp, sy, k, len, kind, y, obuf);
     }
 }
 
@@ -340,36 +352,36 @@ FA_INLINE void FA_FN(log_out)(const FA_T *x, FA_T *y, fa_intp len, const FA_FN(r
 
 /* softmax / log_softmax of one row ---------------------------------------- */
 FA_INLINE void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
-                               int half, int take_log)
+                               int kind, int take_log)
 {
     FA_FN(row_stats) st;
     if (!take_log) {
-        FA_FN(scaled_softmax_row)(xp, sx, yp, sy, n, t, half, FA_C(1), 0, &st);
+        FA_FN(scaled_softmax_row)(xp, sx, yp, sy, n, t, kind, FA_C(1), 0, &st);
         return;
     }
     FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    st = FA_FN(softmax_stats)(xp, sx, n, half, t, NULL, 1);
+    st = FA_FN(softmax_stats)(xp, sx, n, kind, t, NULL, 1);
     double L = FA_FN(stats_log)(&st);
     FA_CHUNKS(k, len, n) {
-        const FA_T *x = FA_FN(row_in)(xp, sx, k, len, half, buf);
-        FA_T *y = FA_FN(row_dst)(yp, sy, k, half, obuf);
+        const FA_T *x = FA_FN(row_in)(xp, sx, k, len, kind, buf);
+        FA_T *y = FA_FN(row_dst)(yp, sy, k, kind, obuf);
         if (t == FA_C(1)) FA_FN(log_out)(x, y, len, &st, t, L, 1);
         else FA_FN(log_out)(x, y, len, &st, t, L, 0);
-        FA_FN(row_flush)(yp, sy, k, len, half, y, obuf);
+        FA_FN(row_flush)(yp, sy, k, len, kind, y, obuf);
     }
 }
 
 /* A compensated signed sum over a row: sum(g y) (with_y) or sum(g), as
  * hi + *lo, the terms exact (see acc_block). */
-FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int half,
+FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int kind,
                              const int with_y, double *lo)
 {
     FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK];
     fa_acc acc;
     fa_acc_init(&acc);
     FA_CHUNKS(k, len, n) {
-        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
-        if (with_y) FA_FN(acc_block)(&acc, g, FA_FN(row_in)(yp, sy, k, len, half, ybuf), len, 1, 1);
+        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, kind, gbuf);
+        if (with_y) FA_FN(acc_block)(&acc, g, FA_FN(row_in)(yp, sy, k, len, kind, ybuf), len, 1, 1);
         else FA_FN(acc_block)(&acc, g, NULL, len, 0, 1);
     }
     return fa_acc_total(&acc, lo);
@@ -413,41 +425,41 @@ FA_INLINE void FA_FN(backward_out)(const FA_T *g, const FA_T *y, FA_T *o, fa_int
  * double, so the result is within an ULP even where the terms cancel;
  * double rows within a few ULP of the result or of the terms' size. */
 FA_INLINE void FA_FN(softmax_backward_any)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
-                                        fa_intp so, fa_intp n, FA_T t, int half, const int softmax)
+                                        fa_intp so, fa_intp n, FA_T t, int kind, const int softmax)
 {
     FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK];
-    double dlo, dot = FA_FN(row_dot)(gp, sg, yp, sy, n, half, softmax, &dlo);
+    double dlo, dot = FA_FN(row_dot)(gp, sg, yp, sy, n, kind, softmax, &dlo);
     FA_CHUNKS(k, len, n) {
-        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, half, gbuf);
-        const FA_T *y = FA_FN(row_in)(yp, sy, k, len, half, ybuf);
-        FA_T *o = FA_FN(row_dst)(op, so, k, half, obuf);
+        const FA_T *g = FA_FN(row_in)(gp, sg, k, len, kind, gbuf);
+        const FA_T *y = FA_FN(row_in)(yp, sy, k, len, kind, ybuf);
+        FA_T *o = FA_FN(row_dst)(op, so, k, kind, obuf);
         if (t == FA_C(1)) FA_FN(backward_out)(g, y, o, len, dot, dlo, t, softmax, 0);
         else FA_FN(backward_out)(g, y, o, len, dot, dlo, t, softmax, 1);
-        FA_FN(row_flush)(op, so, k, len, half, o, obuf);
+        FA_FN(row_flush)(op, so, k, len, kind, o, obuf);
     }
 }
 FA_INLINE void FA_FN(softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
-                                        fa_intp so, fa_intp n, FA_T t, int half)
+                                        fa_intp so, fa_intp n, FA_T t, int kind)
 {
-    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 1);
+    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, kind, 1);
 }
 
 FA_INLINE void FA_FN(log_softmax_backward_row)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, char *op,
-                                            fa_intp so, fa_intp n, FA_T t, int half)
+                                            fa_intp so, fa_intp n, FA_T t, int kind)
 {
-    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, half, 0);
+    FA_FN(softmax_backward_any)(gp, sg, yp, sy, op, so, n, t, kind, 0);
 }
 
 /* softmax_cross_entropy of one row: log(sum(exp(z))) - z[label], as
  * L - u[label] with u = z - max, L = log1p((cnt - 1) + S'): two terms >= 0,
  * so the loss keeps its relative accuracy down to 0. A label outside
  * [0, n) gives NaN (the Python wrapper rejects such labels first). */
-FA_INLINE FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int half)
+FA_INLINE FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, fa_intp label, int kind)
 {
     if (label < 0 || label >= n) return (FA_T)NAN;
-    FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, half, FA_C(1), NULL, 1);
+    FA_FN(row_stats) st = FA_FN(softmax_stats)(zp, sz, n, kind, FA_C(1), NULL, 1);
     double L = FA_FN(stats_log)(&st);
-    FA_T lo, hi = FA_FN(row_arg)(FA_FN(row_get)(zp, sz, label, half), st.m, FA_C(1), FA_C(1), &lo, 1);
+    FA_T lo, hi = FA_FN(row_arg)(FA_FN(row_get)(zp, sz, label, kind), st.m, FA_C(1), FA_C(1), &lo, 1);
     if (sizeof(FA_T) == 4) return (FA_T)(L - ((double)hi + (double)lo));
     FA_T Lh = (FA_T)L, Ll = (FA_T)(L - (double)Lh);
     return (Lh - hi) + (Ll - lo);
@@ -457,15 +469,15 @@ FA_INLINE FA_T FA_FN(cross_entropy_row)(const char *zp, fa_intp sz, fa_intp n, f
  * p - 1 is evaluated as -(sum of the other terms) / S when the label holds
  * the max (where p -> 1 and p - 1 would cancel). */
 FA_INLINE void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp sz, fa_intp label,
-                                              char *op, fa_intp so, fa_intp n, int half)
+                                              char *op, fa_intp so, fa_intp n, int kind)
 {
     FA_FN(row_stats) st;
     if (label < 0 || label >= n) {
-        for (fa_intp i = 0; i < n; i++) FA_FN(row_set)(op, so, i, half, (FA_T)NAN);
+        for (fa_intp i = 0; i < n; i++) FA_FN(row_set)(op, so, i, kind, (FA_T)NAN);
         return;
     }
-    FA_T zl = FA_FN(row_get)(zp, sz, label, half); /* before out= z is written */
-    FA_FN(scaled_softmax_row)(zp, sz, op, so, n, FA_C(1), half, g, 1, &st);
+    FA_T zl = FA_FN(row_get)(zp, sz, label, kind); /* before out= z is written */
+    FA_FN(scaled_softmax_row)(zp, sz, op, so, n, FA_C(1), kind, g, 1, &st);
     double total = st.cnt + st.sum, v;
     if (zl == st.m) {
         v = -(((st.cnt - 1.0) + st.sum) + st.sum_lo) / total;
@@ -474,5 +486,5 @@ FA_INLINE void FA_FN(cross_entropy_backward_row)(FA_T g, const char *zp, fa_intp
         v = FA_FN(exp_d)(hi, lo) / total - 1.0;
     }
     /* NaN in the row (S' NaN) stays NaN. */
-    FA_FN(row_set)(op, so, label, half, (FA_T)((double)g * (st.sum == st.sum ? v : (double)NAN)));
+    FA_FN(row_set)(op, so, label, kind, (FA_T)((double)g * (st.sum == st.sum ? v : (double)NAN)));
 }

@@ -579,5 +579,10 @@ void fa_run(fa_range_fn fn, char **args, const fa_intp *dims, const fa_intp *ste
             int nargs, fa_intp work)
 {
     fa_run_split(fn, args, dims, steps, nin, nargs, work);
+    fa_clear_fp_flags();
+}
+
+void fa_clear_fp_flags(void)
+{
     if (fetestexcept(FA_NUMPY_FLAGS)) feclearexcept(FA_NUMPY_FLAGS);
 }

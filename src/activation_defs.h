@@ -77,24 +77,26 @@ FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
     int shifted = x < FA_TAIL;
     FA_T a = -FA_M(abs)(x);
     *scale = shifted ? FA_ESHIFT : FA_C(1);
-    return FA_M(exp)(shifted ? a + FA_SHIFT : a);
+    return FA_M(exp_neg)(shifted ? a + FA_SHIFT : a);
 }
 
 /* exp(a) as e * *scale, shifted as in FA_TAIL for a < FA_TAIL: a derivative
  * that is a tiny exp is then multiplied by grad before it is scaled, so
  * that grad * f'(x) is right even when f'(x) alone would be subnormal (a
- * large grad, or a result that is normal when f'(x) is not). */
-FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale)
+ * large grad, or a result that is normal when f'(x) is not). a <= 0 unless
+ * any_sign (a constant): the cheaper exp_neg serves the first case. */
+FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale, const int any_sign)
 {
     int shifted = a < FA_TAIL;
     *scale = shifted ? FA_ESHIFT : FA_C(1);
-    return FA_M(exp)(shifted ? a + FA_SHIFT : a);
+    FA_T v = shifted ? a + FA_SHIFT : a;
+    return any_sign ? FA_M(exp)(v) : FA_M(exp_neg)(v);
 }
 
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric), as value * *scale. */
 FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *scale)
 {
-    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale);
+    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale, 0);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return e * r * r;
 }
@@ -151,7 +153,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_grad)(FA_T g, FA_T x, FA_T alpha)
  * division, and for x -> -inf the result is e (subnormal when it should be). */
 FA_INLINE FA_T FA_FN(sigmoid)(FA_T x)
 {
-    FA_T e = FA_M(exp)(-FA_M(abs)(x));
+    FA_T e = FA_M(exp_neg)(-FA_M(abs)(x));
     return (x >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 
@@ -175,7 +177,7 @@ FA_INLINE FA_T FA_FN(tanh_grad)(FA_T g, FA_T y)
 FA_INLINE FA_T FA_FN(relu_sigmoid)(FA_T z)
 {
     FA_T x = FA_FN(relu_nan)(z);
-    return FA_C(1) / (FA_C(1) + FA_M(exp)(-x));
+    return FA_C(1) / (FA_C(1) + FA_M(exp_neg)(-x));
 }
 
 FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
@@ -220,7 +222,7 @@ FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
 FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
     return x > 0 ? g : (x <= 0 ? ((g * e) * alpha) * scale : x);
 }
 
@@ -237,7 +239,7 @@ FA_INLINE FA_T FA_FN(selu)(FA_T x)
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
     return x > 0 ? g * FA_SELU_SCALE : (x <= 0 ? ((g * e) * FA_SELU_SCALE_ALPHA) * scale : x);
 }
 #undef FA_SELU_SCALE
@@ -254,7 +256,7 @@ FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
 FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x / alpha : FA_C(0), &scale);
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x / alpha : FA_C(0), &scale, 1); /* alpha < 0: x / alpha >= 0 */
     return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
 }
 
@@ -317,7 +319,7 @@ FA_INLINE FA_T FA_FN(phi_scaled)(FA_T x, FA_T *scale)
     FA_T pe = FA_FN(mul_err)(xc, xc, p);
     FA_T h = FA_C(0.5) * p;
     int shifted = h > FA_PHI_TAIL;
-    FA_T e = FA_M(exp)(shifted ? FA_PHI_SHIFT - h : -h);
+    FA_T e = FA_M(exp_neg)(shifted ? FA_PHI_SHIFT - h : -h);
     *scale = shifted ? FA_PHI_ESHIFT : FA_C(0.3989422804014327);
     return e - e * (FA_C(0.5) * pe); /* exp(-h - pe/2) = e (1 - pe/2) */
 }
@@ -363,7 +365,7 @@ FA_INLINE float FA_FN(gelu_exp_f32)(float x, float a, float f, float *scale)
     fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
     int shifted = x < -13.1f; /* a^2/2 > 85.8 */
     *scale = shifted ? 2.442600707513088e-36f : 1.0f;
-    return fa_exp_core_f32(shifted ? h.hi + 82.0f : h.hi, h.lo, f);
+    return fa_exp_neg_core_f32(shifted ? h.hi + 82.0f : h.hi, h.lo, f);
 }
 
 FA_INLINE float FA_FN(gelu_abs_f32)(float x)
@@ -455,7 +457,7 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale
     FA_T al = wh >= 0 ? -wl : wl;
     int shifted = both_sides ? a < FA_TAIL : wh < FA_TAIL;
     *scale = shifted ? FA_ESHIFT : FA_C(1);
-    FA_T e = FA_M(exp)(shifted ? a + FA_SHIFT : a);
+    FA_T e = FA_M(exp_neg)(shifted ? a + FA_SHIFT : a);
     return e + e * al;
 }
 
@@ -590,7 +592,7 @@ FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 /* min(x, 0) - log1p(exp(-|x|)): both terms <= 0, no cancellation. */
 FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 {
-    FA_T l = FA_M(log1p_unit)(FA_M(exp)(-FA_M(abs)(x)));
+    FA_T l = FA_M(log1p_unit)(FA_M(exp_neg)(-FA_M(abs)(x)));
     return x > 0 ? -l : x - l;
 }
 
@@ -598,7 +600,7 @@ FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
 {
     int shifted = x > -FA_TAIL; /* e tiny and in the numerator: scale it */
-    FA_T e = FA_M(exp)(shifted ? FA_SHIFT - x : -FA_M(abs)(x));
+    FA_T e = FA_M(exp_neg)(shifted ? FA_SHIFT - x : -FA_M(abs)(x));
     FA_T scale = shifted ? FA_ESHIFT : FA_C(1);
     return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
 }
@@ -672,7 +674,7 @@ FA_INLINE FA_T FA_FN(prelu_grad)(FA_T g, FA_T x, FA_T w)
  * limits at z = +-inf with a hard target are 0 (not inf - inf). */
 FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
 {
-    FA_T l = FA_M(log1p_unit)(FA_M(exp)(-FA_M(abs)(z)));
+    FA_T l = FA_M(log1p_unit)(FA_M(exp_neg)(-FA_M(abs)(z)));
     FA_T c = z > 0 ? FA_C(1) - t : -t;
     FA_T lin = c == 0 ? FA_C(0) : z * c;
     return lin + l;
@@ -692,13 +694,13 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
          * where 1 - e is within 2^-41 for |z| >= 2^-12, and z/4 below
          * (relative error z^2/12) */
         double zd = (double)z, td = (double)t, az = fa_vm_abs_f64(zd);
-        double e = fa_vm_exp_f64(-az), r = 1.0 / (1.0 + e), s = e * r;
+        double e = fa_vm_exp_neg_f64(-az), r = 1.0 / (1.0 + e), s = e * r;
         double big = zd >= 0 ? (1.0 - td) - s : s - td;
         double half = az < 0x1p-12 ? 0.25 * az : 0.5 * ((1.0 - e) * r);
         double small = fa_signed_f64(half, zd) - (td - 0.5);
         return (FA_T)((double)g * (az < 1.0 ? small : big));
     }
-    FA_T e = FA_M(exp)(-FA_M(abs)(z));
+    FA_T e = FA_M(exp_neg)(-FA_M(abs)(z));
     FA_T s = e / (FA_C(1) + e);
     FA_T big = z >= 0 ? (FA_C(1) - t) - s : s - t;
     FA_T small = FA_C(0.5) * FA_M(tanh)(FA_C(0.5) * z) - (t - FA_C(0.5));

@@ -72,7 +72,7 @@ FA_INLINE double fa_acc_total(fa_acc *a, double *lo)
 typedef uint32_t fa_ru_f32;
 typedef uint64_t fa_ru_f64;
 #define FA_RU FA_PASTE3(fa_ru_, FA_S, )
-#define FA_EXP_CORE FA_PASTE3(fa_exp_core_, FA_S, )
+#define FA_EXP_CORE FA_PASTE3(fa_exp_neg_core_, FA_S, ) /* arguments x - max <= 0 */
 
 #define FA_TEMPLATE "rowwise_defs.h"
 #include "precisions.h"

@@ -27,6 +27,9 @@
  *                             E.g. exp(-x^2/2) to full accuracy for large
  *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
  *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).
+ *   fa_exp_neg_core_f32(a, b, m), fa_vm_exp_neg_f32(x)
+ *                             the same for a <= 0 (correct up to 43 / 664
+ *                             for float64): cheaper scaling by 2^n.
  *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
  *   fa_phi_ratio_f32(a)       Phi(-a) / exp(-a^2/2), a >= 0 (float32 gelu:
  *                             Phi(-a) = m exp(-a^2/2) with the exponent an

@@ -66,7 +66,7 @@ FA_INLINE float fa_erfc_pos_f32(float x)
     fa_f32x2 a = fa_two_sum_f32(-sq.hi, pc.hi);
     float b = ((a.lo - sq.lo) + pc.lo) + w * (5.046408091e-08f + uq) + eps * sens + wl * (1.343588114e+00f + uq);
     float s = a.hi + b; /* renormalise: |b| < |a.hi| */
-    return fa_exp_core_f32(s, b - (s - a.hi), t);
+    return fa_exp_neg_core_f32(s, b - (s - a.hi), t);
 }
 
 FA_INLINE double fa_erfc_pos_f64(double x)
@@ -141,7 +141,7 @@ FA_INLINE double fa_erfc_pos_f64(double x)
     fa_f64x2 a = fa_two_sum_f64(-sq.hi, pc.hi);
     double b = ((a.lo - sq.lo) + pc.lo) + w * (c0lo + uq) + eps * sens + wl * (c0 + uq);
     double s = a.hi + b;
-    return fa_exp_core_f64(s, b - (s - a.hi), t);
+    return fa_exp_neg_core_f64(s, b - (s - a.hi), t);
 }
 
 /* Phi(-a) / exp(-a^2/2) = erfc(z) exp(z^2) / 2, z = a / sqrt2, a >= 0: the

@@ -25,7 +25,7 @@ FA_INLINE float fa_vm_tanh_f32(float x)
     q = FA_FMA_F32(q, s, 1.333258748e-01f);
     q = FA_FMA_F32(q, s, -3.333331645e-01f);
     float small = FA_FMA_F32(y * s, q, y);
-    float e = fa_exp_core_f32(-2.0f * y, 0.0f, 1.0f);
+    float e = fa_exp_neg_core_f32(-2.0f * y, 0.0f, 1.0f);
     float big = 1.0f - (e + e) / (1.0f + e);
     return fa_signed_f32(y < 0x1.193ea8p-1f ? small : big, x);
 }
@@ -46,7 +46,7 @@ FA_INLINE double fa_vm_tanh_f64(double x)
     q = FA_FMA_F64(q, s, 1.33333333333266552e-01);
     q = FA_FMA_F64(q, s, -3.33333333333332982e-01);
     double small = FA_FMA_F64(y * s, q, y);
-    double e = fa_exp_core_f64(-2.0 * y, 0.0, 1.0);
+    double e = fa_exp_neg_core_f64(-2.0 * y, 0.0, 1.0);
     double big = 1.0 - (e + e) / (1.0 + e);
     return fa_signed_f64(y < 0x1.193ea7aad030ap-1 ? small : big, x);
 }

@@ -215,7 +215,7 @@ FA_INLINE FA_T FA_FN(hardtanh_grad)(FA_T g, FA_T x, FA_T min_val, FA_T max_val)
 /* x > 0 ? x : alpha * expm1(x): expm1 keeps the relative accuracy near 0. */
 FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
 {
-    return x > 0 ? x : alpha * FA_M(expm1)(x);
+    return x > 0 ? x : alpha * FA_M(expm1_neg)(x);
 }
 
 /* elu'(x) = alpha * exp(x) for x <= 0 (elu'(0) = alpha, PyTorch's x > 0). */
@@ -233,7 +233,7 @@ FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 #define FA_SELU_SCALE_ALPHA FA_C(1.7580993408473768599402175208123)
 FA_INLINE FA_T FA_FN(selu)(FA_T x)
 {
-    return x > 0 ? FA_SELU_SCALE * x : FA_SELU_SCALE_ALPHA * FA_M(expm1)(x);
+    return x > 0 ? FA_SELU_SCALE * x : FA_SELU_SCALE_ALPHA * FA_M(expm1_neg)(x);
 }
 
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)

@@ -30,6 +30,7 @@
  *   fa_exp_neg_core_f32(a, b, m), fa_vm_exp_neg_f32(x)
  *                             the same for a <= 0 (correct up to 43 / 664
  *                             for float64): cheaper scaling by 2^n.
+ *   fa_vm_expm1_neg_f32(x)    expm1 for x <= 0 only: no upper clamp, no |x|.
  *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
  *   fa_phi_ratio_f32(a)       Phi(-a) / exp(-a^2/2), a >= 0 (float32 gelu:
  *                             Phi(-a) = m exp(-a^2/2) with the exponent an

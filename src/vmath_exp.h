@@ -139,14 +139,20 @@ FA_INLINE double fa_vm_exp_neg_f64(double x) { return fa_exp_neg_core_f64(x, 0.0
  * 2 * (t*p + (t - 1/2)), t = 2^(n-1): t - 1/2 is exact, the FMA rounds
  * once, and the doubling is exact, so 2^n is never formed (n = 128 / 1024
  * below the overflow threshold). For n = 0 this is p itself. The argument
- * is clamped to [-18, 88.8] / [-40, 710] (expm1 is -1 to the last bit
- * below). |x| < 2^-25 / 2^-54 returns x: exact there, and it keeps the
- * sign of -0 and subnormal inputs. */
-FA_INLINE float fa_vm_expm1_f32(float x)
+ * is clamped below at -18 / -40 (expm1 is -1 to the last bit there); above,
+ * n is clamped at 128 / 1024 instead of the argument (a second clamp of the
+ * same variable becomes a chain of AVX-512 mask operations): a larger
+ * argument then leaves an r and a P(r) > 1 whose product with 2^127 / 2^1023
+ * overflows to +inf, as it should. |x| < 2^-25 / 2^-54 returns x: exact
+ * there, and it keeps the sign of -0 and subnormal inputs.
+ *
+ * fa_expm1_core_* takes the argument clamped below (and clamps n above if
+ * clamp_hi, a constant); fa_vm_expm1_neg_* is expm1 for x <= 0 only (elu,
+ * selu: every lane they keep), with neither the upper clamp nor |x|. */
+FA_INLINE float fa_expm1_core_f32(float a, const int clamp_hi)
 {
-    float a = x > 88.8f ? 88.8f : x;
-    a = a < -18.0f ? -18.0f : a;
     float kf = FA_FMA_F32(a, FA_LOG2E_F32, 0x1.8p23f);
+    if (clamp_hi) kf = kf > 0x1.8p23f + 128.0f ? 0x1.8p23f + 128.0f : kf;
     uint32_t e = fa_u32(kf) - 0x4b400000u + 126u; /* biased exponent of 2^(n-1) */
     kf -= 0x1.8p23f;
     float r = FA_FMA_F32(kf, -FA_LN2HI_F32, a);
@@ -160,15 +166,13 @@ FA_INLINE float fa_vm_expm1_f32(float x)
     p = FA_FMA_F32(p, r, 5.000000000e-01f);
     p = FA_FMA_F32(r2, p, r);
     float t = fa_f32(e << 23);
-    float y = 2.0f * FA_FMA_F32(t, p, t - 0.5f);
-    return fa_abs_f32(x) < 0x1p-25f ? x : y;
+    return 2.0f * FA_FMA_F32(t, p, t - 0.5f);
 }
 
-FA_INLINE double fa_vm_expm1_f64(double x)
+FA_INLINE double fa_expm1_core_f64(double a, const int clamp_hi)
 {
-    double a = x > 710.0 ? 710.0 : x;
-    a = a < -40.0 ? -40.0 : a;
     double kd = FA_FMA_F64(a, FA_LOG2E_F64, 0x1.8p52);
+    if (clamp_hi) kd = kd > 0x1.8p52 + 1024.0 ? 0x1.8p52 + 1024.0 : kd;
     uint64_t e = fa_u64(kd) - 0x4338000000000000ull + 1022u;
     kd -= 0x1.8p52;
     double r = FA_FMA_F64(kd, -FA_LN2HI_F64, a);
@@ -187,8 +191,31 @@ FA_INLINE double fa_vm_expm1_f64(double x)
     p = FA_FMA_F64(p, r, 5.00000000000000000e-01);
     p = FA_FMA_F64(r2, p, r);
     double t = fa_f64(e << 52);
-    double y = 2.0 * FA_FMA_F64(t, p, t - 0.5);
+    return 2.0 * FA_FMA_F64(t, p, t - 0.5);
+}
+
+FA_INLINE float fa_vm_expm1_f32(float x)
+{
+    float y = fa_expm1_core_f32(x < -18.0f ? -18.0f : x, 1);
+    return fa_abs_f32(x) < 0x1p-25f ? x : y;
+}
+
+FA_INLINE double fa_vm_expm1_f64(double x)
+{
+    double y = fa_expm1_core_f64(x < -40.0 ? -40.0 : x, 1);
     return fa_abs_f64(x) < 0x1p-54 ? x : y;
+}
+
+FA_INLINE float fa_vm_expm1_neg_f32(float x)
+{
+    float y = fa_expm1_core_f32(x < -18.0f ? -18.0f : x, 0);
+    return x > -0x1p-25f ? x : y;
+}
+
+FA_INLINE double fa_vm_expm1_neg_f64(double x)
+{
+    double y = fa_expm1_core_f64(x < -40.0 ? -40.0 : x, 0);
+    return x > -0x1p-54 ? x : y;
 }
 
 #endif

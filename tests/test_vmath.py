@@ -19,7 +19,7 @@ from fastact import _core as core
 
 from ulp import ulp_distance  # exact, vectorised, float32 and float64
 
-FUNCS = ("exp", "exp_neg", "expm1", "log", "log1p", "tanh", "erf", "erfc")
+FUNCS = ("exp", "exp_neg", "expm1", "expm1_neg", "log", "log1p", "tanh", "erf", "erfc")
 
 # Max ULP error (distance to the correctly rounded result, in units of the
 # last place; subnormal results in units of the smallest subnormal).
@@ -28,6 +28,7 @@ BUDGET = {
     "exp": (1, 1),
     "exp_neg": (1, 1),  # exp on x <= 43 / 664 (vmath_exp.h)
     "expm1": (2, 2),
+    "expm1_neg": (2, 2),  # expm1 on x <= 0
     "log": (1, 1),
     "log1p": (2, 1),
     "tanh": (2, 2),
@@ -35,7 +36,7 @@ BUDGET = {
     "erfc": (2, 2),
 }
 
-MP = {"exp": mp.exp, "exp_neg": mp.exp, "expm1": mp.expm1, "log": mp.log, "log1p": mp.log1p,
+MP = {"exp": mp.exp, "exp_neg": mp.exp, "expm1_neg": mp.expm1, "expm1": mp.expm1, "log": mp.log, "log1p": mp.log1p,
       "tanh": mp.tanh, "erf": mp.erf, "erfc": mp.erfc}
 
 
@@ -43,8 +44,8 @@ def np64(name):
     """The float64 reference of the dense float32 sweep. NumPy has no erf:
     scipy (an optional peer) provides it; without scipy those two sweeps are
     skipped, and the mpmath tests still cover erf and erfc."""
-    if name == "exp_neg":
-        return np.exp
+    if name in ("exp_neg", "expm1_neg"):
+        return np.exp if name == "exp_neg" else np.expm1
     if name in ("erf", "erfc"):
         sp = pytest.importorskip("scipy.special", reason="float64 erf/erfc for the dense sweep")
         return getattr(sp, name)
@@ -65,7 +66,9 @@ def _mp_ref(name, x, dtype):
     return out
 
 
-EXP_NEG_MAX = {np.float32: 43.0, np.float64: 664.0}
+# exp_neg, expm1_neg: exp and expm1 for x <= 0, correct up to these.
+NEG_MAX = {"exp_neg": {np.float32: 43.0, np.float64: 664.0},
+           "expm1_neg": {np.float32: 0.0, np.float64: 0.0}}
 
 
 def _sample(name, dtype, n=700, seed=0):
@@ -95,9 +98,10 @@ def _sample(name, dtype, n=700, seed=0):
         parts += [rng.uniform(0.8, 1.2, n // 2), rng.uniform(-6, top + 0.5, n)]
         if name == "erfc":
             parts.append(rng.uniform(top - 2, top, n // 2))  # far tail, subnormal results
-    elif name == "exp_neg":  # its domain: x <= EXP_NEG_MAX
-        x = _sample("exp", dtype, n, seed)
-        return np.concatenate([x[x <= EXP_NEG_MAX[dtype]], rng.uniform(0, 1, n // 4).astype(dtype) * EXP_NEG_MAX[dtype]])
+    elif name in NEG_MAX:  # the domain: x <= NEG_MAX
+        top = NEG_MAX[name][dtype]
+        x = _sample(name[:-4], dtype, n, seed)
+        return np.concatenate([x[x <= top], rng.uniform(0, 1, n // 4).astype(dtype) * top])
     x = np.concatenate(parts).astype(dtype)
     return x[np.isfinite(x)]
 
@@ -118,7 +122,7 @@ def test_ulp_vs_mpmath(name, dtype):
         f"got {y[i]!r}, want {ref[i]!r}")
 
 
-DENSE = {"exp": (-104, 89), "exp_neg": (-104, 43), "expm1": (-20, 89), "log": (0, 100), "log1p": (-1, 100),
+DENSE = {"exp": (-104, 89), "exp_neg": (-104, 43), "expm1_neg": (-20, 0), "expm1": (-20, 89), "log": (0, 100), "log1p": (-1, 100),
          "tanh": (-10, 10), "erf": (-5, 5), "erfc": (-5, 10.2)}
 
 
@@ -129,7 +133,7 @@ def test_ulp_float32_dense(name):
     lo, hi = DENSE[name]
     bits = np.arange(0, 2**32, 4099, dtype=np.uint64).astype(np.uint32).view(np.float32)
     x = np.concatenate([np.linspace(lo, hi, 10**6, dtype=np.float32), bits[np.isfinite(bits)]])
-    if name == "exp_neg":
+    if name in NEG_MAX:
         x = x[x <= hi]
     with np.errstate(all="ignore"):
         ref = np64(name)(x.astype(np.float64)).astype(np.float32)
@@ -148,6 +152,7 @@ SPECIAL = {
     # name: [(x, expected)]
     "exp": [(0.0, 1.0), (-0.0, 1.0), (INF, INF), (-INF, 0.0), (NAN, NAN), (1e4, INF), (-1e4, 0.0)],
     "exp_neg": [(0.0, 1.0), (-0.0, 1.0), (-INF, 0.0), (NAN, NAN), (-1e4, 0.0)],
+    "expm1_neg": [(0.0, 0.0), (-0.0, -0.0), (-INF, -1.0), (NAN, NAN), (-1e4, -1.0)],
     "expm1": [(0.0, 0.0), (-0.0, -0.0), (INF, INF), (-INF, -1.0), (NAN, NAN), (1e4, INF), (-1e4, -1.0)],
     "log": [(0.0, -INF), (-0.0, -INF), (1.0, 0.0), (INF, INF), (-INF, NAN), (-1.0, NAN), (NAN, NAN)],
     "log1p": [(0.0, 0.0), (-0.0, -0.0), (-1.0, -INF), (-2.0, NAN), (INF, INF), (-INF, NAN), (NAN, NAN)],
@@ -163,7 +168,7 @@ def test_special_values(name, dtype):
     xs, want = zip(*SPECIAL[name])
     big = np.finfo(dtype).max
     tiny = np.finfo(dtype).smallest_subnormal
-    x = np.array(list(xs) + [-big if name == "exp_neg" else big, -big, tiny, -tiny], dtype)
+    x = np.array(list(xs) + [-big if name in NEG_MAX else big, -big, tiny, -tiny], dtype)
     with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
         y = _vm(name)(x)

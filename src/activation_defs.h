@@ -454,11 +454,10 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
 FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale)
 {
     FA_T a = -FA_M(abs)(wh);
-    FA_T al = wh >= 0 ? -wl : wl;
+    FA_T al = -FA_M(mulsign)(wl, wh); /* wh >= 0 ? -wl : wl, without a select */
     int shifted = both_sides ? a < FA_TAIL : wh < FA_TAIL;
     *scale = shifted ? FA_ESHIFT : FA_C(1);
-    FA_T e = FA_M(exp_neg)(shifted ? a + FA_SHIFT : a);
-    return e + e * al;
+    return FA_FN(exp_neg_core)(shifted ? a + FA_SHIFT : a, al, FA_C(1));
 }
 
 /* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
@@ -468,20 +467,26 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale
  * sigmoid of the exact alpha z. */
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_u)(FA_T z, FA_T alpha, FA_T *ul)
 {
-    FA_T p = z * alpha;
-    int ok = FA_M(abs)(z) <= FA_SPLIT_MAX && FA_M(abs)(p) < FA_BIG;
-    FA_T e = FA_FN(mul_err)(ok ? z : FA_C(0), alpha, ok ? p : FA_C(0));
-    int exact = z > 0 || !ok;
-    *ul = exact ? FA_C(0) : e;
-    return z > 0 ? z : p;
+    FA_T s = z > 0 ? FA_C(1) : alpha;
+    FA_T uh = z * s;
+    /* The rounding error of alpha z (0 for z > 0), dropped where it is
+     * irrelevant and may be NaN (|u| >= FA_BIG: inf - inf) or where Dekker's
+     * split overflows (no FMA, |z| > FA_SPLIT_MAX). */
+    int ok = FA_M(abs)(uh) < FA_BIG && (FA_HAVE_FMA || FA_M(abs)(z) <= FA_SPLIT_MAX);
+    FA_T e = FA_FN(mul_err)(z, s, uh);
+    *ul = ok ? e : FA_C(0);
+    return uh;
 }
 
+/* No FA_TAIL shift: where exp(-|u|) is subnormal, so is the result, and
+ * e / (1 + e) = e is exact; exp_neg_core rounds it once. */
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
-    FA_T ul, scale;
+    FA_T ul;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
-    return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e) * scale;
+    /* -|uh + ul| = -|uh| + (uh >= 0 ? -ul : ul): a sign flip, not a select */
+    FA_T e = FA_FN(exp_neg_core)(-FA_M(abs)(uh), -FA_M(mulsign)(ul, uh), FA_C(1));
+    return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 
 /* sigmoid'(u) (1 if z > 0 else alpha), sigmoid'(u) = e / (1 + e)^2. */

@@ -56,5 +56,8 @@
 /* |x|: a sign-bit mask. */
 FA_INLINE float fa_vm_abs_f32(float x) { return fa_abs_f32(x); }
 FA_INLINE double fa_vm_abs_f64(double x) { return fa_abs_f64(x); }
+/* v * sign(s), a sign-bit flip. */
+FA_INLINE float fa_vm_mulsign_f32(float v, float s) { return fa_mulsign_f32(v, s); }
+FA_INLINE double fa_vm_mulsign_f64(double v, double s) { return fa_mulsign_f64(v, s); }
 
 #endif

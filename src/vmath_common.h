@@ -51,6 +51,13 @@ FA_INLINE double fa_signed_f64(double m, double s)
     return fa_f64(fa_u64(m) | (fa_u64(s) & 0x8000000000000000ull));
 }
 
+/* v * sign(s): v with its sign flipped where s has its sign bit set. */
+FA_INLINE float fa_mulsign_f32(float v, float s) { return fa_f32(fa_u32(v) ^ (fa_u32(s) & 0x80000000u)); }
+FA_INLINE double fa_mulsign_f64(double v, double s)
+{
+    return fa_f64(fa_u64(v) ^ (fa_u64(s) & 0x8000000000000000ull));
+}
+
 /* Double-word numbers: value hi + lo, |lo| <= ulp(hi)/2. */
 typedef struct { float hi, lo; } fa_f32x2;
 typedef struct { double hi, lo; } fa_f64x2;

@@ -16,9 +16,10 @@
  * Arguments <= 0 (nearly every kernel's) take fa_exp_neg_core: 2^(n+64)
  * then 2^-64, the same single rounding with half the instructions (a
  * sigmoid loop at AVX-512: 0.27 -> 0.19 ns per float32, in cache).
- * The argument is clamped to [-104, 88.8] (float32) / [-746, 710]
- * (float64), beyond which the result is 0 / +inf anyway; comparisons with
- * NaN are false, so NaN goes through the clamp and the arithmetic. */
+ * The argument is clamped below at -104 (float32) / -746 (float64), where
+ * the result is 0 anyway, and n above at 128 / 1024 (see
+ * fa_exp_reduce_f32); comparisons with NaN are false, so NaN goes through
+ * the clamps and the arithmetic. */
 #ifndef FASTACT_VMATH_EXP_H
 #define FASTACT_VMATH_EXP_H
 
@@ -34,10 +35,15 @@
 /* The shared reduction of m * exp(a + b): a + b = n ln2 + r, returns
  * m e^r = m + m (r + r^2 P(r)), rounded once by the last FMA, and sets *kb
  * to the bits of the rounding constant plus n (n = *kb - 0x4b400000 /
- * 0x4338000000000000, as an integer). The caller clamps a and scales by 2^n. */
-FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb)
+ * 0x4338000000000000, as an integer). The caller clamps a below and scales
+ * by 2^n; with clamp_hi (a constant) n is clamped at 128 / 1024, where a
+ * larger a leaves r > 0 and m e^r > m, so the scaled result overflows to
+ * +inf as it should (clamping a itself too would give GCC two clamps of one
+ * variable, which it turns into a chain of AVX-512 mask operations). */
+FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb, const int clamp_hi)
 {
     float kf = FA_FMA_F32(a, FA_LOG2E_F32, 0x1.8p23f);
+    if (clamp_hi) kf = kf > 0x1.8p23f + 128.0f ? 0x1.8p23f + 128.0f : kf;
     *kb = fa_u32(kf);
     kf -= 0x1.8p23f;
     float r = FA_FMA_F32(kf, -FA_LN2HI_F32, a);
@@ -52,9 +58,10 @@ FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb)
     return m * q + m;
 }
 
-FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb)
+FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, const int clamp_hi)
 {
     double kd = FA_FMA_F64(a, FA_LOG2E_F64, 0x1.8p52);
+    if (clamp_hi) kd = kd > 0x1.8p52 + 1024.0 ? 0x1.8p52 + 1024.0 : kd;
     *kb = fa_u64(kd);
     kd -= 0x1.8p52;
     double r = FA_FMA_F64(kd, -FA_LN2HI_F64, a);
@@ -81,10 +88,9 @@ FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb)
  * (see the top of this file). */
 FA_INLINE float fa_exp_core_f32(float a, float b, float m)
 {
-    a = a > 88.8f ? 88.8f : a;
     a = a < -104.0f ? -104.0f : a;
     uint32_t kb;
-    float y = fa_exp_reduce_f32(a, b, m, &kb);
+    float y = fa_exp_reduce_f32(a, b, m, &kb, 1);
     uint32_t nb = kb - 0x4b400000u + 256u; /* n + 256, in [106, 384] */
     uint32_t n1b = nb >> 1; /* floor(n/2) + 128 */
     float s1 = fa_f32((n1b - 1u) << 23), s2 = fa_f32((nb - n1b - 1u) << 23);
@@ -93,10 +99,9 @@ FA_INLINE float fa_exp_core_f32(float a, float b, float m)
 
 FA_INLINE double fa_exp_core_f64(double a, double b, double m)
 {
-    a = a > 710.0 ? 710.0 : a;
     a = a < -746.0 ? -746.0 : a;
     uint64_t kb;
-    double y = fa_exp_reduce_f64(a, b, m, &kb);
+    double y = fa_exp_reduce_f64(a, b, m, &kb, 1);
     uint64_t nb = kb - 0x4338000000000000ull + 2048u; /* n + 2048 */
     uint64_t n1b = nb >> 1; /* floor(n/2) + 1024 */
     double s1 = fa_f64((n1b - 1u) << 52), s2 = fa_f64((nb - n1b - 1u) << 52);
@@ -113,7 +118,7 @@ FA_INLINE float fa_exp_neg_core_f32(float a, float b, float m)
 {
     a = a < -104.0f ? -104.0f : a;
     uint32_t kb;
-    float y = fa_exp_reduce_f32(a, b, m, &kb);
+    float y = fa_exp_reduce_f32(a, b, m, &kb, 0);
     float s = fa_f32((kb - 0x4b400000u + 191u) << 23); /* 2^(n+64) */
     return y * s * 0x1p-64f;
 }
@@ -122,7 +127,7 @@ FA_INLINE double fa_exp_neg_core_f64(double a, double b, double m)
 {
     a = a < -746.0 ? -746.0 : a;
     uint64_t kb;
-    double y = fa_exp_reduce_f64(a, b, m, &kb);
+    double y = fa_exp_reduce_f64(a, b, m, &kb, 0);
     double s = fa_f64((kb - 0x4338000000000000ull + 1087u) << 52); /* 2^(n+64) */
     return y * s * 0x1p-64;
 }

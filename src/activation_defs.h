@@ -566,8 +566,10 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
-    int ok = FA_M(abs)(x) <= FA_SPLIT_MAX && FA_M(abs)(uh) < FA_BIG;
-    FA_T e = FA_FN(mul_err)(beta, ok ? x : FA_C(0), ok ? uh : FA_C(0));
+    /* the low part is irrelevant, and may be NaN, where |u| >= FA_BIG or
+     * Dekker's split overflows (no FMA, |x| > FA_SPLIT_MAX) */
+    int ok = FA_M(abs)(uh) < FA_BIG && (FA_HAVE_FMA || FA_M(abs)(x) <= FA_SPLIT_MAX);
+    FA_T e = FA_FN(mul_err)(beta, x, uh);
     *ul = ok ? e : FA_C(0);
     return uh;
 }

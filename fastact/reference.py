@@ -414,11 +414,18 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> NDArray:
 
 
 def celu_backward(grad: ArrayLike, x: ArrayLike, alpha: ArrayLike = 1.0) -> NDArray:
-    """grad for x > 0, grad * exp(x / alpha) otherwise. Saved tensor: the input x."""
+    """grad for x > 0, grad * exp(x / alpha) otherwise. Saved tensor: the input x.
+
+    x / alpha is carried as q + lo: exp amplifies the rounding of q |q| times."""
     (grad, x), result, prec = _wide("celu_backward", grad, x)
     alpha = _param(prec, alpha)
     with _ieee():
-        neg = grad * np.exp(np.minimum(x, 0) / alpha)
+        xm = np.minimum(x, 0)
+        q = xm / alpha
+        p, pe = _two_prod(q, alpha + np.zeros_like(q))
+        lo = ((xm - p) - pe) / alpha
+        lo = np.where(np.isfinite(lo) & (np.abs(lo) < 1), lo, 0.0)
+        neg = grad * _exp(q) * (1 + lo)
     return _finish(np.where(x > 0, grad, np.where(x <= 0, neg, x)), result)
 
 

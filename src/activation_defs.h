@@ -253,10 +253,23 @@ FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
     return x > 0 ? x : alpha * FA_M(expm1)(x / alpha);
 }
 
+/* exp(u) amplifies the rounding of u = x / alpha |u| times (40 ULP at
+ * u = -80 for alpha = 0.3), so u is formed as uh + ul: x times the
+ * reciprocal, corrected by the product's error and the reciprocal's
+ * (1/alpha and its low part are loop invariants, computed once per call
+ * once the kernel is inlined). exp_core takes any sign: alpha < 0 makes
+ * u >= 0. */
 FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
-    FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x / alpha : FA_C(0), &scale, 1); /* alpha < 0: x / alpha >= 0 */
+    FA_T inv = FA_C(1) / alpha, pa = alpha * inv;
+    FA_T inv_lo = ((FA_C(1) - pa) - FA_FN(mul_err)(alpha, inv, pa)) * inv;
+    FA_T xm = x <= 0 ? x : FA_C(0);
+    FA_T uh = xm * inv;
+    FA_T ul = FA_FN(mul_err)(xm, inv, uh) + xm * inv_lo;
+    ul = FA_M(abs)(uh) < FA_BIG ? ul : FA_C(0); /* inf - inf beyond */
+    int shifted = uh < FA_TAIL;
+    FA_T e = FA_FN(exp_core)(shifted ? uh + FA_SHIFT : uh, ul, FA_C(1));
+    FA_T scale = shifted ? FA_ESHIFT : FA_C(1);
     return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
 }
 

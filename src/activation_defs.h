@@ -223,7 +223,7 @@ FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
     FA_T scale;
     FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
-    return x > 0 ? g : (x <= 0 ? ((g * e) * alpha) * scale : x);
+    return FA_FN(nan_or)(x, x > 0 ? g : ((g * e) * alpha) * scale);
 }
 
 /* selu ------------------------------------------------------------------ */
@@ -240,7 +240,7 @@ FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
     FA_T scale;
     FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
-    return x > 0 ? g * FA_SELU_SCALE : (x <= 0 ? ((g * e) * FA_SELU_SCALE_ALPHA) * scale : x);
+    return FA_FN(nan_or)(x, x > 0 ? g * FA_SELU_SCALE : ((g * e) * FA_SELU_SCALE_ALPHA) * scale);
 }
 #undef FA_SELU_SCALE
 #undef FA_SELU_SCALE_ALPHA

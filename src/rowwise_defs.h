@@ -431,6 +431,20 @@ FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_i
     return fa_vacc_total(&acc, lo);
 }
 
+/* exp(y) in double for a float y (the value of fa_vm_exp_f64), for the
+ * float rows of log_softmax's backward. y is clamped, in float, to
+ * [-700, 660]: below, exp(y) |sum(g)| is far below the least float; above,
+ * it overflows one (or sum(g) = 0, and the term is 0 either way). So 2^n
+ * is one normal double. */
+FA_INLINE double FA_FN(exp_wide)(FA_T y)
+{
+    FA_T a = y < FA_C(-700) ? FA_C(-700) : y;
+    a = a > FA_C(660) ? FA_C(660) : a;
+    uint64_t kb;
+    double q = fa_exp_reduce_f64((double)a, 0.0, 1.0, &kb);
+    return q * fa_f64((kb - 0x4338000000000000ull + 1023u) << 52);
+}
+
 /* The backwards' output pass: o = (g - a(y) (dot + dlo)) / t with a(y) = y
  * (softmax, then times y: o = (g - dot) y / t) or exp(y) (log_softmax).
  * Float rows in double (rounded once); div (t != 1) a constant. */
@@ -445,7 +459,7 @@ FA_INLINE void FA_FN(backward_out)(const FA_T *g, const FA_T *y, FA_T *o, fa_int
             if (softmax) {
                 r = ((gi - dot) - dlo) * yi;
             } else {
-                double e = fa_vm_exp_f64(yi);
+                double e = FA_FN(exp_wide)(y[i]);
                 r = (gi - e * dot) - e * dlo;
             }
             o[i] = (FA_T)(div ? r * inv : r);

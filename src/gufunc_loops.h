@@ -25,10 +25,9 @@ enum { FA_STORE_NATIVE = 0, FA_STORE_HALF = 1, FA_STORE_FLOAT = 2 }; /* rowwise_
 /* Sums of a row in double over FA_LANES lanes, each a plain or a
  * compensated (TwoSum, the rounding errors gathered in c) accumulator:
  * value i of a chunk goes to lane i % FA_LANES. The lanes stay in memory
- * and each update is an element-wise loop over them, which GCC vectorises
- * (a TwoSum carried in registers is a reduction it cannot). FA_ROW_BLOCK is
- * a multiple of FA_LANES, so a row is summed in the same order whatever its
- * layout. */
+ * (a rare path, stats_tiny, adds to them one by one) and fold the lanes of
+ * fa_vacc below. FA_ROW_BLOCK is a multiple of FA_LANES, so a row is summed
+ * in the same order whatever its layout. */
 typedef struct {
     double s[FA_LANES], c[FA_LANES];
 } fa_acc;
@@ -52,11 +51,11 @@ FA_INLINE void fa_acc_add(fa_acc *a, int j, double v, double vl, const int comp)
     fa_sum_add(&a->s[j], &a->c[j], v, vl, comp);
 }
 
-/* The total, as hi + *lo: the lanes folded in halves (each fold an
- * element-wise loop too). */
-FA_INLINE double fa_acc_total(fa_acc *a, double *lo)
+/* The total of the first `lanes` lanes, as hi + *lo: folded in halves
+ * (each fold an element-wise loop too). */
+FA_INLINE double fa_acc_total(fa_acc *a, double *lo, const int lanes)
 {
-    for (int h = FA_LANES / 2; h >= 1; h /= 2)
+    for (int h = lanes / 2; h >= 1; h /= 2)
         for (int j = 0; j < h; j++) {
             a->c[j] += a->c[j + h];
             fa_acc_add(a, j, a->s[j + h], 0.0, 1);
@@ -65,6 +64,47 @@ FA_INLINE double fa_acc_total(fa_acc *a, double *lo)
     *lo = a->c[0] - (hi - a->s[0]);
     *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
     return hi;
+}
+
+/* The same sums with the lanes in registers: FA_VN vectors of 8 doubles
+ * (GNU C vector types, which GCC lowers to the SIMD level's registers: one
+ * zmm, two ymm or four xmm each), so that a compensated sum costs only its
+ * arithmetic -- the loop vectoriser would keep such lanes in memory. Value
+ * i of a chunk goes to lane i % FA_VL, as above (FA_ROW_BLOCK is a multiple
+ * of FA_VL), and a short tail is padded with zeros, which leave every lane
+ * unchanged: the order of the sums does not depend on the row's layout. */
+#define FA_VN 4
+#define FA_VL (8 * FA_VN)
+typedef double fa_vd __attribute__((vector_size(64)));
+typedef struct {
+    fa_vd s[FA_VN], c[FA_VN];
+} fa_vacc;
+
+FA_INLINE void fa_vacc_init(fa_vacc *a)
+{
+    for (int v = 0; v < FA_VN; v++) a->s[v] = a->c[v] = (fa_vd){0};
+}
+
+/* s + t, TwoSum's error into c. (Vectors are passed by pointer: by value,
+ * below AVX-512, GCC warns of an ABI change, though all is inlined.) */
+FA_INLINE void fa_vsum_add(fa_vd *s, fa_vd *c, const fa_vd *t)
+{
+    fa_vd u = *s + *t, bb = u - *s;
+    *c += (*s - (u - bb)) + (*t - bb);
+    *s = u;
+}
+
+/* The total as hi + *lo: the FA_VL lanes folded as in fa_acc_total. */
+FA_INLINE double fa_vacc_total(const fa_vacc *a, double *lo)
+{
+    fa_acc acc;
+    fa_acc_init(&acc);
+    for (int v = 0; v < FA_VN; v++)
+        for (int j = 0; j < 8; j++) {
+            acc.s[8 * v + j] = a->s[v][j];
+            acc.c[8 * v + j] = a->c[v][j];
+        }
+    return fa_acc_total(&acc, lo, FA_VL);
 }
 
 /* An unsigned integer of the compute type's width (counts that vectorise

@@ -7,10 +7,10 @@
  * other row (a strided axis, or float16 storage, computed in float32) is
  * copied into a stack buffer first. Each chunk goes through simple loops
  * that GCC vectorises: element-wise maps (the exp and the argument,
- * products) into a stack block of doubles, and reductions of that block
- * over FA_LANES independent lanes (fa_acc_block, the max). Since a chunk
- * is the same for every layout, so is the order of every sum: a strided
- * row gives bit for bit the result of the contiguous one.
+ * products), reductions over FA_LANES independent lanes (the max) and sums
+ * over the FA_VL lanes of fa_vacc, held in registers. Since a chunk is the
+ * same for every layout, so is the order of every sum: a strided row gives
+ * bit for bit the result of the contiguous one.
  *
  * Accuracy: the argument of every exp is (x - max) / T with its rounding
  * error carried along (exp turns an absolute error of its argument into a
@@ -134,32 +134,63 @@ FA_INLINE double FA_FN(exp_d)(FA_T hi, FA_T lo)
     return (double)FA_EXP_CORE(hi, lo, FA_C(1));
 }
 
-/* Lanes of acc += v[i] (with_y: v[i] y[i], exact: in double for float
- * rows, plus the product's low part for double rows) over a chunk, FA_LANES
- * at a time. */
-FA_INLINE void FA_FN(acc_term)(const FA_T *v, const FA_T *y, fa_intp i, const int with_y, double *p, double *pl)
+/* 8 elements at p, as doubles (written element by element: GCC makes this
+ * one vcvtps2pd, but splits a __builtin_convertvector in halves). */
+FA_INLINE void FA_FN(vload)(fa_vd *d, const FA_T *p)
 {
-    *p = (double)v[i];
-    *pl = 0.0;
-    if (with_y && sizeof(FA_T) == 4) {
-        *p *= (double)y[i];
-    } else if (with_y) {
-        FA_T q = v[i] * y[i];
-        *p = (double)q;
-        *pl = (double)FA_FN(mul_err)(v[i], y[i], q);
+    *d = (fa_vd){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+}
+
+/* FA_VL terms at v into the lanes s, c: v[i] (times y[i] with y: float
+ * rows, where the product is exact in double), plus vl[i] (the exact low
+ * parts) with vl; compensated with comp, else plain sums. */
+FA_INLINE void FA_FN(vacc_step)(fa_vd *s, fa_vd *c, const FA_T *v, const FA_T *y, const FA_T *vl, const int comp)
+{
+    for (int k = 0; k < FA_VN; k++) {
+        fa_vd t, u;
+        FA_FN(vload)(&t, v + 8 * k);
+        if (y) {
+            FA_FN(vload)(&u, y + 8 * k);
+            t *= u;
+        }
+        if (!comp) {
+            s[k] += t;
+            continue;
+        }
+        fa_vsum_add(&s[k], &c[k], &t);
+        if (vl) {
+            FA_FN(vload)(&u, vl + 8 * k);
+            c[k] += u;
+        }
     }
 }
 
-FA_INLINE void FA_FN(acc_block)(fa_acc *a, const FA_T *v, const FA_T *y, fa_intp len, const int with_y,
-                                const int comp)
+/* The terms of a chunk (see vacc_step) into the lanes of a. NULL or not
+ * and comp are constants at every call. */
+FA_INLINE void FA_FN(vacc_chunk)(fa_vacc *a, const FA_T *v, const FA_T *y, const FA_T *vl, fa_intp len,
+                                 const int comp)
 {
-    double p, pl;
-    for (fa_intp b = 0; b < len; b += FA_LANES) {
-        int w = len - b < FA_LANES ? (int)(len - b) : FA_LANES;
-        FA_IVDEP for (int j = 0; j < w; j++) {
-            FA_FN(acc_term)(v, y, b + j, with_y, &p, &pl);
-            fa_acc_add(a, j, p, pl, comp);
+    fa_vd s[FA_VN], c[FA_VN];
+    for (int k = 0; k < FA_VN; k++) {
+        s[k] = a->s[k];
+        c[k] = a->c[k];
+    }
+    fa_intp b = 0;
+    for (; b + FA_VL <= len; b += FA_VL)
+        FA_FN(vacc_step)(s, c, v + b, y ? y + b : NULL, vl ? vl + b : NULL, comp);
+    if (b < len) {
+        FA_T pv[FA_VL], py[FA_VL], pl[FA_VL];
+        for (int i = 0; i < FA_VL; i++) {
+            int in = i < len - b;
+            pv[i] = in ? v[b + i] : FA_C(0);
+            if (y) py[i] = in ? y[b + i] : FA_C(0);
+            if (vl) pl[i] = in ? vl[b + i] : FA_C(0);
         }
+        FA_FN(vacc_step)(s, c, pv, y ? py : NULL, vl ? pl : NULL, comp);
+    }
+    for (int k = 0; k < FA_VN; k++) {
+        a->s[k] = s[k];
+        a->c[k] = c[k];
     }
 }
 
@@ -214,7 +245,7 @@ static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa
             fa_acc_add(&acc, (int)(i % FA_LANES), x[i] == st->m ? (double)hi : FA_FN(exp_d)(hi, lo), 0.0, 1);
         }
     }
-    st->sum = fa_acc_total(&acc, &st->sum_lo);
+    st->sum = fa_acc_total(&acc, &st->sum_lo, FA_LANES);
 }
 
 /* The statistics pass. store: keep each exp there (a contiguous output
@@ -225,11 +256,11 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
 {
     FA_FN(row_stats) st;
     FA_T buf[FA_ROW_BLOCK], ebuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK];
-    fa_acc acc;
+    fa_vacc acc;
     FA_RU cnt = 0;
     st.m = FA_FN(row_max)(p, s, n, kind);
     st.ti = FA_C(1) / t;
-    fa_acc_init(&acc);
+    fa_vacc_init(&acc);
     FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(p, s, k, len, kind, buf);
         FA_T *e = store ? store + k : ebuf;
@@ -238,10 +269,10 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
         else FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, NULL, unit_t);
         /* float rows: plain double sums of these positive terms are exact
          * enough; double rows: compensated */
-        FA_FN(acc_block)(&acc, top ? vbuf : e, NULL, len, 0, sizeof(FA_T) == 8);
+        FA_FN(vacc_chunk)(&acc, top ? vbuf : e, NULL, NULL, len, sizeof(FA_T) == 8);
     }
     st.cnt = (double)cnt;
-    st.sum = fa_acc_total(&acc, &st.sum_lo);
+    st.sum = fa_vacc_total(&acc, &st.sum_lo);
     if (sizeof(FA_T) == 4 && top && st.sum < (double)n * 0x1p-100) FA_FN(stats_tiny)(&st, p, s, n, kind, t);
     return st;
 }
@@ -372,19 +403,46 @@ FA_INLINE void FA_FN(softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp 
 }
 
 /* A compensated signed sum over a row: sum(g y) (with_y) or sum(g), as
- * hi + *lo, the terms exact (see acc_block). */
+ * hi + *lo, the terms exact: a product of floats is exact in double, one of
+ * doubles is split (mul_err) first. */
 FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_intp sy, fa_intp n, int kind,
                              const int with_y, double *lo)
 {
-    FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK];
-    fa_acc acc;
-    fa_acc_init(&acc);
+    FA_T gbuf[FA_ROW_BLOCK], ybuf[FA_ROW_BLOCK], pbuf[FA_ROW_BLOCK], plbuf[FA_ROW_BLOCK];
+    fa_vacc acc;
+    fa_vacc_init(&acc);
     FA_CHUNKS(k, len, n) {
         const FA_T *g = FA_FN(row_in)(gp, sg, k, len, kind, gbuf);
-        if (with_y) FA_FN(acc_block)(&acc, g, FA_FN(row_in)(yp, sy, k, len, kind, ybuf), len, 1, 1);
-        else FA_FN(acc_block)(&acc, g, NULL, len, 0, 1);
+        if (!with_y) {
+            FA_FN(vacc_chunk)(&acc, g, NULL, NULL, len, 1);
+            continue;
+        }
+        const FA_T *y = FA_FN(row_in)(yp, sy, k, len, kind, ybuf);
+        if (sizeof(FA_T) == 4) {
+            FA_FN(vacc_chunk)(&acc, g, y, NULL, len, 1);
+            continue;
+        }
+        FA_IVDEP for (fa_intp i = 0; i < len; i++) {
+            pbuf[i] = g[i] * y[i];
+            plbuf[i] = FA_FN(mul_err)(g[i], y[i], pbuf[i]);
+        }
+        FA_FN(vacc_chunk)(&acc, pbuf, NULL, plbuf, len, 1);
     }
-    return fa_acc_total(&acc, lo);
+    return fa_vacc_total(&acc, lo);
+}
+
+/* exp(y) in double for a float y (the value of fa_vm_exp_f64), for the
+ * float rows of log_softmax's backward. y is clamped, in float, to
+ * [-700, 660]: below, exp(y) |sum(g)| is far below the least float; above,
+ * it overflows one (or sum(g) = 0, and the term is 0 either way). So 2^n
+ * is one normal double. */
+FA_INLINE double FA_FN(exp_wide)(FA_T y)
+{
+    FA_T a = y < FA_C(-700) ? FA_C(-700) : y;
+    a = a > FA_C(660) ? FA_C(660) : a;
+    uint64_t kb;
+    double q = fa_exp_reduce_f64((double)a, 0.0, 1.0, &kb);
+    return q * fa_f64((kb - 0x4338000000000000ull + 1023u) << 52);
 }
 
 /* The backwards' output pass: o = (g - a(y) (dot + dlo)) / t with a(y) = y
@@ -401,7 +459,7 @@ FA_INLINE void FA_FN(backward_out)(const FA_T *g, const FA_T *y, FA_T *o, fa_int
             if (softmax) {
                 r = ((gi - dot) - dlo) * yi;
             } else {
-                double e = fa_vm_exp_f64(yi);
+                double e = FA_FN(exp_wide)(y[i]);
                 r = (gi - e * dot) - e * dlo;
             }
             o[i] = (FA_T)(div ? r * inv : r);

@@ -268,6 +268,24 @@ def test_float32_dense_rows_against_float64(name, temperature, rng) -> None:
     assert_ulp_close(gx, want.astype(np.float32), budget.backward, what=f"{name}_backward float32 rows")
 
 
+def test_log_softmax_backward_float32_saved_values_beyond_exp_range() -> None:
+    """The saved y is the caller's, so exp(y) may be far outside a float's
+    range: where exp(y) sum(g) overflows a float, or is below the least one,
+    float32 rows still give the float64 result rounded once (NaN stays NaN)."""
+    # (not above 709: there the float64 reference's e * 0 low part is NaN)
+    y = np.array([-np.inf, -1e30, -800, -700.5, -104, -90, -1e-3, 0, 50, 88, 89, 700, np.nan], np.float32)
+    g = np.linspace(0.5, 1.5, y.size).astype(np.float32)
+    for row_g in (g, -g):
+        with np.errstate(all="ignore"):
+            want = reference.log_softmax_backward(row_g.astype(np.float64), y.astype(np.float64))
+            want = want.astype(np.float32)
+        got = fastact.log_softmax_backward(row_g, y)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        finite = np.isfinite(want)
+        np.testing.assert_array_equal(got[~finite], want[~finite])
+        assert_ulp_close(got[finite], want[finite], 1, what="log_softmax_backward, saved y beyond exp's range")
+
+
 # --------------------------------------------------------------------------
 # The Jacobian: finite differences on every axis
 # --------------------------------------------------------------------------

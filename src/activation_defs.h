@@ -62,6 +62,17 @@ FA_INLINE FA_T FA_FN(mul_err)(FA_T a, FA_T b, FA_T p)
 #endif
 }
 
+/* The rounding error of p = fl(x * f) (mul_err), for a low part carried
+ * into an exp: 0 where it is irrelevant and may be NaN (|p| >= FA_BIG:
+ * inf - inf) or where Dekker's split overflows (no FMA, |x| >
+ * FA_SPLIT_MAX). Inputs unguarded: the select drops what they spoil. */
+FA_INLINE FA_T FA_FN(mul_lo)(FA_T x, FA_T f, FA_T p)
+{
+    int ok = FA_M(abs)(p) < FA_BIG && (FA_HAVE_FMA || FA_M(abs)(x) <= FA_SPLIT_MAX);
+    FA_T e = FA_FN(mul_err)(x, f, p);
+    return ok ? e : FA_C(0);
+}
+
 /* a + b - fl(a + b), exactly (Knuth's TwoSum, any order of magnitudes). */
 FA_INLINE FA_T FA_FN(add_err)(FA_T a, FA_T b, FA_T s)
 {
@@ -69,34 +80,35 @@ FA_INLINE FA_T FA_FN(add_err)(FA_T a, FA_T b, FA_T s)
     return (a - (s - bb)) + (b - bb);
 }
 
-/* exp(-|x|), with the FA_TAIL shift for x < FA_TAIL (negative side only):
- * returns e and sets *scale to FA_ESHIFT when shifted, 1 otherwise. The
- * exact value is e * *scale. */
-FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
+/* exp(a + lo) as e * *scale, shifted where `shifted`: exp(a + FA_SHIFT)
+ * (exact argument) and *scale = FA_ESHIFT, else *scale = 1. A tiny exp is
+ * then multiplied by grad (or x) before it is scaled, so that grad * f'(x)
+ * is right even when f'(x) alone would be subnormal. a <= 0 unless
+ * any_sign (a constant): the cheaper exp_neg_core serves the first case.
+ * Every FA_TAIL shift below goes through here. */
+FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, int shifted, FA_T *scale, const int any_sign)
 {
-    int shifted = x < FA_TAIL;
-    FA_T a = -FA_M(abs)(x);
-    *scale = shifted ? FA_ESHIFT : FA_C(1);
-    return FA_M(exp_neg)(shifted ? a + FA_SHIFT : a);
-}
-
-/* exp(a) as e * *scale, shifted as in FA_TAIL for a < FA_TAIL: a derivative
- * that is a tiny exp is then multiplied by grad before it is scaled, so
- * that grad * f'(x) is right even when f'(x) alone would be subnormal (a
- * large grad, or a result that is normal when f'(x) is not). a <= 0 unless
- * any_sign (a constant): the cheaper exp_neg serves the first case. */
-FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale, const int any_sign)
-{
-    int shifted = a < FA_TAIL;
     *scale = shifted ? FA_ESHIFT : FA_C(1);
     FA_T v = shifted ? a + FA_SHIFT : a;
-    return any_sign ? FA_M(exp)(v) : FA_M(exp_neg)(v);
+    return any_sign ? FA_FN(exp_core)(v, lo, FA_C(1)) : FA_FN(exp_neg_core)(v, lo, FA_C(1));
+}
+
+/* exp(-|x|), shifted for x < FA_TAIL (the negative side only). */
+FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
+{
+    return FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x < FA_TAIL, scale, 0);
+}
+
+/* exp(a), a <= 0, shifted for a < FA_TAIL. */
+FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale)
+{
+    return FA_FN(exp_shifted)(a, FA_C(0), a < FA_TAIL, scale, 0);
 }
 
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric), as value * *scale. */
 FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *scale)
 {
-    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale, 0);
+    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return e * r * r;
 }
@@ -222,7 +234,7 @@ FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
 FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
     return FA_FN(nan_or)(x, x > 0 ? g : ((g * e) * alpha) * scale);
 }
 
@@ -239,7 +251,7 @@ FA_INLINE FA_T FA_FN(selu)(FA_T x)
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale, 0);
+    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
     return FA_FN(nan_or)(x, x > 0 ? g * FA_SELU_SCALE : ((g * e) * FA_SELU_SCALE_ALPHA) * scale);
 }
 #undef FA_SELU_SCALE
@@ -267,9 +279,7 @@ FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
     FA_T uh = xm * inv;
     FA_T ul = FA_FN(mul_err)(xm, inv, uh) + xm * inv_lo;
     ul = FA_M(abs)(uh) < FA_BIG ? ul : FA_C(0); /* inf - inf beyond */
-    int shifted = uh < FA_TAIL;
-    FA_T e = FA_FN(exp_core)(shifted ? uh + FA_SHIFT : uh, ul, FA_C(1));
-    FA_T scale = shifted ? FA_ESHIFT : FA_C(1);
+    FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, 1);
     return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
 }
 
@@ -468,9 +478,7 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale
 {
     FA_T a = -FA_M(abs)(wh);
     FA_T al = -FA_M(mulsign)(wl, wh); /* wh >= 0 ? -wl : wl, without a select */
-    int shifted = both_sides ? a < FA_TAIL : wh < FA_TAIL;
-    *scale = shifted ? FA_ESHIFT : FA_C(1);
-    return FA_FN(exp_neg_core)(shifted ? a + FA_SHIFT : a, al, FA_C(1));
+    return FA_FN(exp_shifted)(a, al, both_sides ? a < FA_TAIL : wh < FA_TAIL, scale, 0);
 }
 
 /* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
@@ -482,12 +490,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_u)(FA_T z, FA_T alpha, FA_T *ul)
 {
     FA_T s = z > 0 ? FA_C(1) : alpha;
     FA_T uh = z * s;
-    /* The rounding error of alpha z (0 for z > 0), dropped where it is
-     * irrelevant and may be NaN (|u| >= FA_BIG: inf - inf) or where Dekker's
-     * split overflows (no FMA, |z| > FA_SPLIT_MAX). */
-    int ok = FA_M(abs)(uh) < FA_BIG && (FA_HAVE_FMA || FA_M(abs)(z) <= FA_SPLIT_MAX);
-    FA_T e = FA_FN(mul_err)(z, s, uh);
-    *ul = ok ? e : FA_C(0);
+    *ul = FA_FN(mul_lo)(z, s, uh); /* 0 for z > 0 */
     return uh;
 }
 
@@ -579,11 +582,7 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
-    /* the low part is irrelevant, and may be NaN, where |u| >= FA_BIG or
-     * Dekker's split overflows (no FMA, |x| > FA_SPLIT_MAX) */
-    int ok = FA_M(abs)(uh) < FA_BIG && (FA_HAVE_FMA || FA_M(abs)(x) <= FA_SPLIT_MAX);
-    FA_T e = FA_FN(mul_err)(beta, x, uh);
-    *ul = ok ? e : FA_C(0);
+    *ul = FA_FN(mul_lo)(x, beta, uh);
     return uh;
 }
 
@@ -619,9 +618,8 @@ FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 /* log_sigmoid'(x) = sigmoid(-x) = (x >= 0 ? e : 1) / (1 + e). */
 FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
 {
-    int shifted = x > -FA_TAIL; /* e tiny and in the numerator: scale it */
-    FA_T e = FA_M(exp_neg)(shifted ? FA_SHIFT - x : -FA_M(abs)(x));
-    FA_T scale = shifted ? FA_ESHIFT : FA_C(1);
+    /* e tiny and in the numerator (x > -FA_TAIL): scale it */
+    FA_T scale, e = FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x > -FA_TAIL, &scale, 0);
     return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
 }
 

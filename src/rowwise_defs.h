@@ -435,7 +435,9 @@ FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_i
  * float rows of log_softmax's backward. y is clamped, in float, to
  * [-700, 660]: below, exp(y) |sum(g)| is far below the least float; above,
  * it overflows one (or sum(g) = 0, and the term is 0 either way). So 2^n
- * is one normal double. */
+ * is one normal double. (fa_exp_neg_core_f64 would give the same values,
+ * but its clamp in double after these in float made the loop 23% slower:
+ * 0.79 -> 0.98 ms at 1000 x 1000, same run.) */
 FA_INLINE double FA_FN(exp_wide)(FA_T y)
 {
     FA_T a = y < FA_C(-700) ? FA_C(-700) : y;

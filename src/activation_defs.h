@@ -93,6 +93,16 @@ FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, int shifted, FA_T *scale, con
     return any_sign ? FA_FN(exp_core)(v, lo, FA_C(1)) : FA_FN(exp_neg_core)(v, lo, FA_C(1));
 }
 
+/* m * exp(a + lo) and *e = exp(a + lo), a <= 0, from one reduction (GCC
+ * shares it): m * exp(a) is rounded once as a normal number and once more
+ * if it is subnormal, so a forward's x * exp(-|x|) needs no FA_TAIL shift.
+ * |m| <= FA_BIG (m * 2^64 stays finite). */
+FA_INLINE FA_T FA_FN(exp_times)(FA_T a, FA_T lo, FA_T m, FA_T *e)
+{
+    *e = FA_FN(exp_neg_core)(a, lo, FA_C(1));
+    return FA_FN(exp_neg_core)(a, lo, m);
+}
+
 /* exp(-|x|), shifted for x < FA_TAIL (the negative side only). */
 FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
 {
@@ -286,15 +296,14 @@ FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 /* silu ------------------------------------------------------------------ */
 /* x * sigmoid(x) with e = exp(-|x|): x / (1 + e) for x >= 0 and
  * x * e / (1 + e) for x < 0 (never x / (1 + exp(-x)), which overflows).
- * Below FA_TAIL, e is shifted (exp_neg_abs) so that x * e keeps its
- * precision where exp(x) alone would be subnormal: float32 silu is exact
- * to the last subnormal (x ~ -103.3). */
+ * x * e is exp_neg_core's m * exp(a) (exp_times): x times the mantissa,
+ * rounded once as a normal number, then scaled, so that it keeps its
+ * precision where exp(x) alone would be subnormal and 1 + e = 1: float32
+ * silu is exact to the last subnormal (x ~ -103.3). */
 FA_INLINE FA_T FA_FN(silu)(FA_T x)
 {
-    FA_T scale;
-    FA_T e = FA_FN(exp_neg_abs)(x, &scale);
-    FA_T num = x >= 0 ? x : FA_FN(clamp_big)(x) * e;
-    return num / (FA_C(1) + e) * scale;
+    FA_T a = -FA_M(abs)(x), e, xe = FA_FN(exp_times)(a, FA_C(0), FA_FN(clamp_neg)(x), &e);
+    return (x >= 0 ? x : xe) / (FA_C(1) + e);
 }
 
 /* silu'(x) = s (1 + x (1 - s)), s = sigmoid(x), with e = exp(-|x|):
@@ -447,7 +456,8 @@ FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *scale)
  * with w = 2u = x (A + B x^2): one exp, no cancellation for x < 0. sigmoid
  * of a large |w| amplifies the rounding of w |w| times, so w is formed as
  * wh + wl: in double for float (exact enough), in double-word arithmetic
- * for double. exp(-|w|) = exp(-|wh|) (1 -+ wl); FA_TAIL shift as in silu. */
+ * for double. exp(-|w|) = exp(-|wh|) (1 -+ wl); the tail as in silu (the
+ * forward) and silu' (the backward's FA_TAIL shift). */
 FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
 {
     FA_T hi;
@@ -516,11 +526,11 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 }
 FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
 {
-    FA_T wl, scale;
+    FA_T wl, e;
     FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, 0, &scale);
-    FA_T num = wh >= 0 ? x : FA_FN(clamp_big)(x) * e;
-    return num / (FA_C(1) + e) * scale;
+    /* x e as silu's (exp_times) */
+    FA_T xe = FA_FN(exp_times)(-FA_M(abs)(wh), -FA_M(mulsign)(wl, wh), FA_FN(clamp_neg)(x), &e);
+    return (wh >= 0 ? x : xe) / (FA_C(1) + e);
 }
 
 /* d/dx x s(w) = s + x s (1 - s) w', w' = A + 3 B x^2, s = sigmoid(w):
@@ -541,17 +551,17 @@ FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *scale)
 /* x tanh(softplus(x)) with one exp, w = exp(-|x|):
  *   x >= 0: tanh(log1p(1/w)) = (1 + 2w) / (1 + 2w + 2w^2)
  *   x <  0: tanh(log1p(w))   = n / (n + 2),  n = w (w + 2)
- * Neither overflows nor cancels; FA_TAIL shift as in silu (there n/(n+2)
- * is w exactly). */
+ * Neither overflows nor cancels; the tail as in silu (there n/(n+2) is w
+ * exactly). */
 FA_INLINE FA_T FA_FN(mish)(FA_T x)
 {
-    FA_T scale;
-    FA_T w = FA_FN(exp_neg_abs)(x, &scale);
+    FA_T w, xw = FA_FN(exp_times)(-FA_M(abs)(x), FA_C(0), FA_FN(clamp_neg)(x), &w);
     FA_T n = w * (w + FA_C(2));
     FA_T a = FA_C(1) + FA_C(2) * w;
-    FA_T num = x >= 0 ? a : n;
+    /* x < 0: x n = (x w) (w + 2), x w as silu's (exp_times) */
+    FA_T num = x >= 0 ? x * a : xw * (w + FA_C(2));
     FA_T den = x >= 0 ? a + FA_C(2) * (w * w) : n + FA_C(2);
-    return FA_FN(clamp_neg)(x) * num / den * scale;
+    return num / den;
 }
 
 /* mish'(x) = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)), as one

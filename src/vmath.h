@@ -28,7 +28,7 @@
  *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
  *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).
  *   fa_exp_neg_core_f32(a, b, m), fa_vm_exp_neg_f32(x)
- *                             the same for a <= 0 (correct up to 43 / 664
+ *                             the same for a <= 0 (correct up to 43 / 620
  *                             for float64): cheaper scaling by 2^n.
  *   fa_vm_expm1_neg_f32(x)    expm1 for x <= 0 only: no upper clamp, no |x|.
  *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).

@@ -14,10 +14,10 @@
  * results in the subnormal range are correctly scaled (exp(-100f) is a
  * subnormal, not 0) and results past the overflow threshold become +inf.
  * Arguments <= 0 (nearly every kernel's) take fa_exp_neg_core: 2^(n+64)
- * then 2^-64, the same single rounding with half the instructions (a
+ * then 2^-64 (128 for double), the same single rounding with half the instructions (a
  * sigmoid loop at AVX-512: 0.27 -> 0.19 ns per float32, in cache).
  * The argument is clamped below at -104 (float32) / -746 (float64), where
- * the result is 0 anyway, and n above at 128 / 1024 (see
+ * the result is 0 anyway (fa_exp_neg_core: lower, see there), and n above at 128 / 1024 (see
  * fa_exp_reduce_f32); comparisons with NaN are false, so NaN goes through
  * the clamps and the arithmetic. */
 #ifndef FASTACT_VMATH_EXP_H
@@ -85,7 +85,9 @@ FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, c
  * argument (|b| at most a few ulp(a); 0 for a plain exp) and m a factor
  * in (0, 1] applied to the mantissa before the final scaling, so that a
  * subnormal result is still rounded only once. Any a: 2^n in two steps
- * (see the top of this file). */
+ * (see the top of this file). fa_exp_neg_core (a <= 0) also takes a
+ * factor of either sign up to FA_BIG in magnitude: x exp(-|x|) rounded
+ * once as a normal number. */
 FA_INLINE float fa_exp_core_f32(float a, float b, float m)
 {
     a = a < -104.0f ? -104.0f : a;
@@ -110,13 +112,15 @@ FA_INLINE double fa_exp_core_f64(double a, double b, double m)
 
 /* The same for a <= 0, the case of nearly every kernel (exp(-|x|),
  * exp(-x^2/2), a softmax's exp(x - max)): only the lower clamp, and 2^n
- * as 2^(n+64) (exact product, a normal number for every n >= -150 /
- * -1077) times 2^-64 (the one rounding of a subnormal result), four
- * instructions instead of nine. Correct for a up to 43 / 664 too, where
- * 2^(n+64) is still finite; beyond, use fa_exp_core. */
+ * as 2^(n+64) / 2^(n+128) (exact product, a normal number for every n
+ * the clamp leaves) times 2^-64 / 2^-128 (the one rounding of a subnormal
+ * result), four instructions instead of nine. The clamp, -112 / -760, is
+ * low enough that m exp(a) underflows to 0 for every |m| <= 200 / 2000
+ * (activation_defs.h's FA_BIG). Correct for a up to 43 / 620 too, where 2^(n+64) / 2^(n+128) is
+ * still finite; beyond, use fa_exp_core. */
 FA_INLINE float fa_exp_neg_core_f32(float a, float b, float m)
 {
-    a = a < -104.0f ? -104.0f : a;
+    a = a < -112.0f ? -112.0f : a;
     uint32_t kb;
     float y = fa_exp_reduce_f32(a, b, m, &kb, 0);
     float s = fa_f32((kb - 0x4b400000u + 191u) << 23); /* 2^(n+64) */
@@ -125,11 +129,11 @@ FA_INLINE float fa_exp_neg_core_f32(float a, float b, float m)
 
 FA_INLINE double fa_exp_neg_core_f64(double a, double b, double m)
 {
-    a = a < -746.0 ? -746.0 : a;
+    a = a < -760.0 ? -760.0 : a;
     uint64_t kb;
     double y = fa_exp_reduce_f64(a, b, m, &kb, 0);
-    double s = fa_f64((kb - 0x4338000000000000ull + 1087u) << 52); /* 2^(n+64) */
-    return y * s * 0x1p-64;
+    double s = fa_f64((kb - 0x4338000000000000ull + 1151u) << 52); /* 2^(n+128) */
+    return y * s * 0x1p-128;
 }
 
 FA_INLINE float fa_vm_exp_f32(float x) { return fa_exp_core_f32(x, 0.0f, 1.0f); }

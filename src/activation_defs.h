@@ -269,19 +269,30 @@ FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 
 /* celu ------------------------------------------------------------------ */
 /* x > 0 ? x : alpha * expm1(x / alpha). The division rounds once and
- * expm1 does not amplify it (|u expm1'(u) / expm1(u)| <= 1 for u <= 0). */
+ * expm1 does not amplify it (|u expm1'(u) / expm1(u)| <= 1 for u <= 0).
+ * celu has two forms: alpha > 0 (alpha_pos, the usual case) makes
+ * u = x / alpha <= 0 where it is used, so expm1_neg serves; alpha < 0 needs
+ * the general expm1. The loops run one form per call (param_loops.h); the
+ * per-element kernels pick the same form by alpha's sign, so every path
+ * gives the same bits. */
+FA_INLINE FA_T FA_FN(celu_form)(FA_T x, FA_T alpha, const int alpha_pos)
+{
+    FA_T u = x / alpha;
+    return x > 0 ? x : alpha * (alpha_pos ? FA_M(expm1_neg)(u) : FA_M(expm1)(u));
+}
+
 FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
 {
-    return x > 0 ? x : alpha * FA_M(expm1)(x / alpha);
+    return alpha > 0 ? FA_FN(celu_form)(x, alpha, 1) : FA_FN(celu_form)(x, alpha, 0);
 }
 
 /* exp(u) amplifies the rounding of u = x / alpha |u| times (40 ULP at
  * u = -80 for alpha = 0.3), so u is formed as uh + ul: x times the
  * reciprocal, corrected by the product's error and the reciprocal's
  * (1/alpha and its low part are loop invariants, computed once per call
- * once the kernel is inlined). exp_core takes any sign: alpha < 0 makes
- * u >= 0. */
-FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
+ * once the kernel is inlined). alpha_pos as in celu: u <= 0 where it is
+ * used, exp_neg_core; else exp_core, which takes u >= 0. */
+FA_INLINE FA_T FA_FN(celu_grad_form)(FA_T g, FA_T x, FA_T alpha, const int alpha_pos)
 {
     FA_T inv = FA_C(1) / alpha, pa = alpha * inv;
     FA_T inv_lo = ((FA_C(1) - pa) - FA_FN(mul_err)(alpha, inv, pa)) * inv;
@@ -289,8 +300,13 @@ FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
     FA_T uh = xm * inv;
     FA_T ul = FA_FN(mul_err)(xm, inv, uh) + xm * inv_lo;
     ul = FA_M(abs)(uh) < FA_BIG ? ul : FA_C(0); /* inf - inf beyond */
-    FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, 1);
+    FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, !alpha_pos);
     return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
+}
+
+FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
+{
+    return alpha > 0 ? FA_FN(celu_grad_form)(g, x, alpha, 1) : FA_FN(celu_grad_form)(g, x, alpha, 0);
 }
 
 /* silu ------------------------------------------------------------------ */
@@ -482,13 +498,13 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
 }
 
 /* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted
- * for wh < FA_TAIL (negative side only), or for |wh| > -FA_TAIL with
- * both_sides (for sigmoid', symmetric). */
-FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int both_sides, FA_T *scale)
+ * where `shifted` (wh < FA_TAIL for the negative side, -|wh| < FA_TAIL for
+ * sigmoid', symmetric). */
+FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int shifted, FA_T *scale)
 {
     FA_T a = -FA_M(abs)(wh);
     FA_T al = -FA_M(mulsign)(wl, wh); /* wh >= 0 ? -wl : wl, without a select */
-    return FA_FN(exp_shifted)(a, al, both_sides ? a < FA_TAIL : wh < FA_TAIL, scale, 0);
+    return FA_FN(exp_shifted)(a, al, shifted, scale, 0);
 }
 
 /* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
@@ -520,7 +536,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 1, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, -FA_M(abs)(uh) < FA_TAIL, &scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return ((g * (e * r * r)) * (z > 0 ? FA_C(1) : alpha)) * scale;
 }
@@ -539,7 +555,7 @@ FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *scale)
 {
     FA_T wl;
     FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, 0, scale);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, wh < FA_TAIL, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T xw = xm * (FA_C(1.5957691216057308) + FA_C(0.21406444881780074) * (xm * xm));
     FA_T ope = FA_C(1) + e;
@@ -588,7 +604,10 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
  * u = beta x formed exactly as uh + ul (beta x rounds, and log1p(exp(u))
  * amplifies that rounding |u| times for u < 0). threshold = inf gives the
  * exact function. FA_TAIL shift for u << 0, where the result is
- * exp(u) / beta and may be normal while exp(u) is not. */
+ * exp(u) / beta and may be normal while exp(u) is not (beta < 1), or is
+ * subnormal and would round twice (beta > 1); beta = 1 needs none: the
+ * result is exp(u), rounded once. The loops run beta = 1 as its own
+ * constant-folded loop (param_loops.h), with the same bits. */
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
@@ -600,7 +619,7 @@ FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, uh < FA_TAIL && beta != 1, &scale);
     FA_T l = FA_M(log1p_unit)(e);
     FA_T sp = uh > 0 ? uh + (ul + l) : l;
     FA_T y = sp / beta * scale;
@@ -612,7 +631,7 @@ FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, 0, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, uh < FA_TAIL, &scale);
     FA_T s = (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
     return uh > threshold ? g : g * s * scale;
 }

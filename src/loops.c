@@ -21,6 +21,7 @@
 #else
 #define FA_IVDEP
 #endif
+#include "param_loops.h" /* uses FA_IVDEP */
 
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.

@@ -140,6 +140,31 @@ def test_parameter_array_broadcasts(act, direction, rng) -> None:
         np.testing.assert_array_equal(result[k], row)
 
 
+# Kernels with loops specialised on a parameter's value (src/param_loops.h),
+# with every parameter set, and celu's general form (alpha < 0) too.
+PARAM_LOOP_CASES = [
+    *with_param_sets(lambda act: act.name in ("celu", "softplus")),
+    pytest.param(next(p.values[0] for p in activation_params() if p.id == "celu"), {"alpha": -0.7}, id="celu-alpha=-0.7"),
+]
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize(("act", "params"), PARAM_LOOP_CASES)
+def test_parameter_loops_agree_bitwise(act, params, dtype, direction, rng) -> None:
+    """A scalar parameter runs the loop specialised on its value; a parameter
+    array as large as the data, and strided data, run the per-element kernel,
+    which picks its form by the same test. All three give the same bits."""
+    n = 2000
+    args = arguments(act, direction, dtype, (n,), rng, params)
+    fn = getattr(act, direction)
+    hoisted = fn(*args, **params)
+    per_element = fn(*args, **{k: np.full(n, v) for k, v in params.items()})
+    strided = fn(*(np.repeat(a, 2)[::2] for a in args), **params)
+    np.testing.assert_array_equal(per_element, hoisted)
+    np.testing.assert_array_equal(strided, hoisted)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("act", activation_params(is_plain))

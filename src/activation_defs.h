@@ -611,7 +611,7 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
-    *ul = FA_FN(mul_lo)(x, beta, uh);
+    *ul = beta == 1 ? FA_C(0) : FA_FN(mul_lo)(x, beta, uh); /* folds where beta is 1 */
     return uh;
 }
 

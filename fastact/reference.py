@@ -405,27 +405,40 @@ def selu_backward(grad: ArrayLike, x: ArrayLike) -> NDArray:
     return _finish(np.where(x > 0, pos, np.where(x <= 0, neg, x)), result)
 
 
+def _celu_u(x: NDArray, alpha: NDArray) -> tuple[NDArray, NDArray]:
+    """min(x, 0) / alpha as q + lo (q rounded, lo its error, 0 where not finite)."""
+    xm = np.minimum(x, 0)
+    q = xm / alpha
+    p, pe = _two_prod(q, alpha + np.zeros_like(q))
+    lo = ((xm - p) - pe) / alpha
+    return q, np.where(np.isfinite(lo) & (np.abs(lo) < 1), lo, 0.0)
+
+
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> NDArray:
-    """x for x > 0, alpha * expm1(x / alpha) otherwise."""
+    """x for x > 0, alpha * expm1(x / alpha) otherwise.
+
+    x / alpha is carried as q + lo: for alpha < 0, expm1 amplifies the
+    rounding of q q times (expm1(q + lo) = expm1(q) + lo exp(q))."""
     (x,), result, prec = _wide("celu", x)
     alpha = _param(prec, alpha)
     with _ieee():
-        return _finish(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha)), result)
+        q, lo = _celu_u(x, alpha)
+        em1 = np.expm1(q)
+        em1 = np.where((lo == 0) | np.isinf(em1), em1, em1 + lo * _exp(q))  # no 0 * inf, inf - inf
+        return _finish(np.where(x > 0, x, alpha * em1), result)
 
 
 def celu_backward(grad: ArrayLike, x: ArrayLike, alpha: ArrayLike = 1.0) -> NDArray:
     """grad for x > 0, grad * exp(x / alpha) otherwise. Saved tensor: the input x.
 
-    x / alpha is carried as q + lo: exp amplifies the rounding of q |q| times."""
+    x / alpha is carried as q + lo: exp amplifies the rounding of q |q| times.
+    A zero grad gives 0 even where exp(x / alpha) overflows (alpha < 0): the
+    exact product, not 0 * inf."""
     (grad, x), result, prec = _wide("celu_backward", grad, x)
     alpha = _param(prec, alpha)
     with _ieee():
-        xm = np.minimum(x, 0)
-        q = xm / alpha
-        p, pe = _two_prod(q, alpha + np.zeros_like(q))
-        lo = ((xm - p) - pe) / alpha
-        lo = np.where(np.isfinite(lo) & (np.abs(lo) < 1), lo, 0.0)
-        neg = grad * _exp(q) * (1 + lo)
+        q, lo = _celu_u(x, alpha)
+        neg = np.where(grad == 0, grad, grad * _exp(q) * (1 + lo))
     return _finish(np.where(x > 0, grad, np.where(x <= 0, neg, x)), result)
 
 

@@ -268,17 +268,40 @@ FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 #undef FA_SELU_SCALE_ALPHA
 
 /* celu ------------------------------------------------------------------ */
-/* x > 0 ? x : alpha * expm1(x / alpha). The division rounds once and
- * expm1 does not amplify it (|u expm1'(u) / expm1(u)| <= 1 for u <= 0).
- * celu has two forms: alpha > 0 (alpha_pos, the usual case) makes
- * u = x / alpha <= 0 where it is used, so expm1_neg serves; alpha < 0 needs
- * the general expm1. The loops run one form per call (param_loops.h); the
- * per-element kernels pick the same form by alpha's sign, so every path
- * gives the same bits. */
+/* x > 0 ? x : alpha * expm1(x / alpha), in two forms. alpha > 0
+ * (alpha_pos, the usual case) makes u = x / alpha <= 0 where it is used:
+ * expm1_neg serves, and the division rounds once without being amplified
+ * (|u expm1'(u) / expm1(u)| <= 1 for u <= 0). alpha < 0 makes u >= 0, where
+ * expm1 amplifies the rounding of u |u| times and alpha * expm1(u) may be
+ * finite where expm1(u) is not: that form takes u as uh + ul (celu_u) and
+ * alpha as exp_core's factor. The loops run one form per call
+ * (param_loops.h); the per-element kernels pick the same form by alpha's
+ * sign, so every path gives the same bits. */
+
+/* u = min(x, 0) / alpha as uh + ul: x times the reciprocal, corrected by
+ * the product's error and the reciprocal's (1/alpha and its low part are
+ * loop invariants, computed once per call once the kernel is inlined). */
+FA_INLINE FA_T FA_FN(celu_u)(FA_T x, FA_T alpha, FA_T *ul)
+{
+    FA_T inv = FA_C(1) / alpha, pa = alpha * inv;
+    FA_T inv_lo = ((FA_C(1) - pa) - FA_FN(mul_err)(alpha, inv, pa)) * inv;
+    FA_T xm = x > 0 ? FA_C(0) : x; /* NaN stays */
+    FA_T uh = xm * inv;
+    FA_T lo = FA_FN(mul_err)(xm, inv, uh) + xm * inv_lo;
+    *ul = FA_M(abs)(uh) < FA_BIG ? lo : FA_C(0); /* inf - inf beyond */
+    return uh;
+}
+
 FA_INLINE FA_T FA_FN(celu_form)(FA_T x, FA_T alpha, const int alpha_pos)
 {
-    FA_T u = x / alpha;
-    return x > 0 ? x : alpha * (alpha_pos ? FA_M(expm1_neg)(u) : FA_M(expm1)(u));
+    if (alpha_pos) return x > 0 ? x : alpha * FA_M(expm1_neg)(x / alpha);
+    FA_T ul, uh = FA_FN(celu_u)(x, alpha, &ul);
+    /* expm1(uh + ul) = E + ul (1 + E); beyond 20 / 40, alpha e^u (the -alpha
+     * is below 2^-28 of it) rounded once, to +-inf only where it overflows */
+    FA_T E = FA_M(expm1)(uh);
+    FA_T small = alpha * FA_TFMA(ul, FA_C(1) + E, E);
+    FA_T big = FA_FN(exp_core)(uh, ul, alpha);
+    return x > 0 ? x : (uh < FA_PICK(20.0, 40.0) ? small : big);
 }
 
 FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
@@ -286,23 +309,33 @@ FA_INLINE FA_T FA_FN(celu)(FA_T x, FA_T alpha)
     return alpha > 0 ? FA_FN(celu_form)(x, alpha, 1) : FA_FN(celu_form)(x, alpha, 0);
 }
 
-/* exp(u) amplifies the rounding of u = x / alpha |u| times (40 ULP at
- * u = -80 for alpha = 0.3), so u is formed as uh + ul: x times the
- * reciprocal, corrected by the product's error and the reciprocal's
- * (1/alpha and its low part are loop invariants, computed once per call
- * once the kernel is inlined). alpha_pos as in celu: u <= 0 where it is
- * used, exp_neg_core; else exp_core, which takes u >= 0. */
+/* grad * exp(uh + ul): exp amplifies the rounding of u |u| times (40 ULP at
+ * u = -80 for alpha = 0.3), hence celu_u. alpha > 0: u <= 0, exp_neg_core
+ * with the FA_TAIL shift. alpha < 0: u >= 0, and grad * exp(u) may be
+ * finite (grad tiny) where exp(u) overflows: u is shifted down by 78 / 695
+ * once or twice (exact), and the product scaled up by exp(78) / exp(695)
+ * (within 0.03 ULP of its float) as many times; u is clamped at three
+ * shifts, beyond which the product overflows for every nonzero grad. */
+#define FA_UP_SHIFT FA_PICK(78.0, 695.0)
+#define FA_EUP_SHIFT FA_PICK(7.4984169969901204e+33, 6.8338418295780108e+301)
 FA_INLINE FA_T FA_FN(celu_grad_form)(FA_T g, FA_T x, FA_T alpha, const int alpha_pos)
 {
-    FA_T inv = FA_C(1) / alpha, pa = alpha * inv;
-    FA_T inv_lo = ((FA_C(1) - pa) - FA_FN(mul_err)(alpha, inv, pa)) * inv;
-    FA_T xm = x <= 0 ? x : FA_C(0);
-    FA_T uh = xm * inv;
-    FA_T ul = FA_FN(mul_err)(xm, inv, uh) + xm * inv_lo;
-    ul = FA_M(abs)(uh) < FA_BIG ? ul : FA_C(0); /* inf - inf beyond */
-    FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, !alpha_pos);
-    return x > 0 ? g : (x <= 0 ? (g * e) * scale : x);
+    FA_T ul, uh = FA_FN(celu_u)(x, alpha, &ul), r;
+    if (alpha_pos) {
+        FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, 0);
+        r = (g * e) * scale;
+    } else {
+        FA_T u = uh < FA_C(3) * FA_UP_SHIFT ? uh : FA_C(3) * FA_UP_SHIFT;
+        int once = u > FA_UP_SHIFT, twice = u > FA_C(2) * FA_UP_SHIFT;
+        FA_T v = u - (twice ? FA_C(2) * FA_UP_SHIFT : (once ? FA_UP_SHIFT : FA_C(0)));
+        r = g * FA_FN(exp_core)(v, ul, FA_C(1));
+        r = once ? r * FA_EUP_SHIFT : r;
+        r = twice ? r * FA_EUP_SHIFT : r;
+    }
+    return x > 0 ? g : (x <= 0 ? r : x);
 }
+#undef FA_UP_SHIFT
+#undef FA_EUP_SHIFT
 
 FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 {

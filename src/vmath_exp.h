@@ -14,12 +14,12 @@
  * results in the subnormal range are correctly scaled (exp(-100f) is a
  * subnormal, not 0) and results past the overflow threshold become +inf.
  * Arguments <= 0 (nearly every kernel's) take fa_exp_neg_core: 2^(n+64)
- * then 2^-64 (128 for double), the same single rounding with half the instructions (a
- * sigmoid loop at AVX-512: 0.27 -> 0.19 ns per float32, in cache).
- * The argument is clamped below at -104 (float32) / -746 (float64), where
- * the result is 0 anyway (fa_exp_neg_core: lower, see there), and n above at 128 / 1024 (see
- * fa_exp_reduce_f32); comparisons with NaN are false, so NaN goes through
- * the clamps and the arithmetic. */
+ * then 2^-64 (128 for double), the same single rounding with half the
+ * instructions (a sigmoid loop at AVX-512: 0.27 -> 0.19 ns per float32, in
+ * cache). The argument is clamped below at -104 (float32) / -746
+ * (float64), where the result is 0 anyway (fa_exp_neg_core: lower, see
+ * there), and n above at 254 / 2046 (see fa_exp_reduce_f32); comparisons
+ * with NaN are false, so NaN goes through the clamps and the arithmetic. */
 #ifndef FASTACT_VMATH_EXP_H
 #define FASTACT_VMATH_EXP_H
 
@@ -36,14 +36,16 @@
  * m e^r = m + m (r + r^2 P(r)), rounded once by the last FMA, and sets *kb
  * to the bits of the rounding constant plus n (n = *kb - 0x4b400000 /
  * 0x4338000000000000, as an integer). The caller clamps a below and scales
- * by 2^n; with clamp_hi (a constant) n is clamped at 128 / 1024, where a
- * larger a leaves r > 0 and m e^r > m, so the scaled result overflows to
- * +inf as it should (clamping a itself too would give GCC two clamps of one
- * variable, which it turns into a chain of AVX-512 mask operations). */
+ * by 2^n; with clamp_hi (a constant) n is clamped at 254 / 2046 (the
+ * largest the two-step scaling takes, so that a factor m < 1 still gets
+ * its whole range), where a larger a leaves r > 0 and m e^r > m, so the
+ * scaled result overflows to +inf as it should (clamping a itself too
+ * would give GCC two clamps of one variable, which it turns into a chain
+ * of AVX-512 mask operations). */
 FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb, const int clamp_hi)
 {
     float kf = FA_FMA_F32(a, FA_LOG2E_F32, 0x1.8p23f);
-    if (clamp_hi) kf = kf > 0x1.8p23f + 128.0f ? 0x1.8p23f + 128.0f : kf;
+    if (clamp_hi) kf = kf > 0x1.8p23f + 254.0f ? 0x1.8p23f + 254.0f : kf;
     *kb = fa_u32(kf);
     kf -= 0x1.8p23f;
     float r = FA_FMA_F32(kf, -FA_LN2HI_F32, a);
@@ -61,7 +63,7 @@ FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb, const
 FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, const int clamp_hi)
 {
     double kd = FA_FMA_F64(a, FA_LOG2E_F64, 0x1.8p52);
-    if (clamp_hi) kd = kd > 0x1.8p52 + 1024.0 ? 0x1.8p52 + 1024.0 : kd;
+    if (clamp_hi) kd = kd > 0x1.8p52 + 2046.0 ? 0x1.8p52 + 2046.0 : kd;
     *kb = fa_u64(kd);
     kd -= 0x1.8p52;
     double r = FA_FMA_F64(kd, -FA_LN2HI_F64, a);
@@ -93,7 +95,7 @@ FA_INLINE float fa_exp_core_f32(float a, float b, float m)
     a = a < -104.0f ? -104.0f : a;
     uint32_t kb;
     float y = fa_exp_reduce_f32(a, b, m, &kb, 1);
-    uint32_t nb = kb - 0x4b400000u + 256u; /* n + 256, in [106, 384] */
+    uint32_t nb = kb - 0x4b400000u + 256u; /* n + 256, in [106, 510] */
     uint32_t n1b = nb >> 1; /* floor(n/2) + 128 */
     float s1 = fa_f32((n1b - 1u) << 23), s2 = fa_f32((nb - n1b - 1u) << 23);
     return y * s1 * s2;
@@ -116,8 +118,8 @@ FA_INLINE double fa_exp_core_f64(double a, double b, double m)
  * the clamp leaves) times 2^-64 / 2^-128 (the one rounding of a subnormal
  * result), four instructions instead of nine. The clamp, -112 / -760, is
  * low enough that m exp(a) underflows to 0 for every |m| <= 200 / 2000
- * (activation_defs.h's FA_BIG). Correct for a up to 43 / 620 too, where 2^(n+64) / 2^(n+128) is
- * still finite; beyond, use fa_exp_core. */
+ * (activation_defs.h's FA_BIG). Correct for a up to 43 / 620 too, where
+ * 2^(n+64) / 2^(n+128) is still finite; beyond, use fa_exp_core. */
 FA_INLINE float fa_exp_neg_core_f32(float a, float b, float m)
 {
     a = a < -112.0f ? -112.0f : a;

@@ -15,7 +15,15 @@ def working_dtype(dtype) -> type:
 
 def correctly_rounded(value: mpmath.mpf, dtype) -> np.floating:
     """The float of `dtype` nearest to value, ties to even (IEEE round-to-nearest)."""
-    guess = np.array(float(value)).astype(dtype)  # within an ULP (double rounding)
+    with np.errstate(over="ignore"):
+        guess = np.array(float(value)).astype(dtype)  # within an ULP (double rounding)
+    if np.isinf(guess) and mpmath.isfinite(value):
+        # beyond the largest float: inf from max + ulp(max)/2 on (the tie goes
+        # to inf, max's last bit being odd), else max
+        big = np.finfo(dtype).max
+        half_ulp = mpmath.mpf(float(big - np.nextafter(big, dtype(0)))) / 2
+        overflows = abs(value) >= mpmath.mpf(float(big)) + half_ulp
+        return guess if overflows else np.copysign(big, guess)
     candidates = [np.nextafter(guess, dtype(-np.inf)), guess, np.nextafter(guess, dtype(np.inf))]
 
     def distance_then_odd(c: np.floating) -> tuple:

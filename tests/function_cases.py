@@ -104,7 +104,8 @@ PARAM_VALUES: dict[str, tuple[dict[str, Any], ...]] = {
         {"min_val": 0.0, "max_val": 6.0},
     ),
     "elu": _POSITIVE_ALPHAS,
-    "celu": _POSITIVE_ALPHAS + ({"alpha": 0.3},),  # x / 0.3 rounds
+    # x / 0.3 rounds; alpha < 0 takes celu's other form (activation_defs.h)
+    "celu": _POSITIVE_ALPHAS + ({"alpha": 0.3}, {"alpha": -0.7}),
     # beta = 0.7 is not a float32: the kernels use it rounded, as the reference
     "softplus": (
         {"beta": 1.0, "threshold": 20.0},

@@ -96,7 +96,8 @@ FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, int shifted, FA_T *scale, con
 /* m * exp(a + lo) and *e = exp(a + lo), a <= 0, from one reduction (GCC
  * shares it): m * exp(a) is rounded once as a normal number and once more
  * if it is subnormal, so a forward's x * exp(-|x|) needs no FA_TAIL shift.
- * |m| <= FA_BIG (m * 2^64 stays finite). */
+ * |m| <= FA_BIG: exp_neg_core's clamp is set so that m exp(a) still
+ * underflows to 0 there (vmath_exp.h). */
 FA_INLINE FA_T FA_FN(exp_times)(FA_T a, FA_T lo, FA_T m, FA_T *e)
 {
     *e = FA_FN(exp_neg_core)(a, lo, FA_C(1));

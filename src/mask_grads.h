@@ -12,7 +12,8 @@
  * dtype S if there is one (a macro FA_HAND_<K>_<S> defined as "~, fn"),
  * else fa_hand_none; a hand loop does elements [0, its return value) of a
  * block (whole vectors), the generic loop the rest. Only the hoisted-
- * parameter path (FA_PARAMS_CONST) uses them. */
+ * parameter path (FA_PARAMS_CONST) uses them. param_loops.h defines more
+ * through the same hook: loops specialised on a parameter's value. */
 #ifndef FASTACT_MASK_GRADS_H
 #define FASTACT_MASK_GRADS_H
 

@@ -21,16 +21,31 @@
  *             input is clamped to +-FA_BIG before it multiplies such an exp,
  *             so that inf * 0 never makes a NaN where the limit is 0.
  *   FA_TAIL   below this, exp(x) is near or below the subnormal range while
- *             x * exp(x) (silu, mish, ...) is still a normal number: such
- *             kernels evaluate exp(x + FA_SHIFT) (x + FA_SHIFT is exact) and
- *             multiply the result by FA_ESHIFT = exp(-FA_SHIFT) last, so the
- *             only rounding in the subnormal range is the final one. The
- *             shift is chosen so that exp(-FA_SHIFT) is within 0.01 ULP of
- *             its float value. */
+ *             grad * x * exp(x) (silu', mish', ...) is still a normal number:
+ *             such kernels evaluate exp(x + FA_SHIFT) (x + FA_SHIFT is
+ *             exact) and multiply the product by FA_ESHIFT = exp(-FA_SHIFT)
+ *             last, so the only rounding in the subnormal range is the final
+ *             one. The shift is chosen so that exp(-FA_SHIFT) is within 0.01
+ *             ULP of its float value.
+ *   FA_TAIL2  the same, deeper: a grad near the largest float keeps
+ *             grad * f'(x) normal down to x ~ -181 / -1425, past the reach
+ *             of the first shift (exp(x + FA_SHIFT) is subnormal below
+ *             -124 / -919). There the shift is FA_SHIFT2 (the bits of
+ *             exp(x + FA_SHIFT2) follow the result's down to the last
+ *             subnormal), exp(-FA_SHIFT2) is subnormal, and so it is split:
+ *             grad times FA_GSCALE2 first (a power of 2: exact where it
+ *             matters), the product times FA_ESHIFT2 = exp(-FA_SHIFT2) /
+ *             FA_GSCALE2 last (within 0.01 ULP). Each tier keeps
+ *             exp(x + shift) below 2^-29 / 2^-57 of 1, so 1 + e is 1 as for
+ *             the unshifted e. */
 #define FA_BIG FA_PICK(200.0, 2000.0)
 #define FA_TAIL FA_PICK(-80.0, -700.0)
 #define FA_SHIFT FA_PICK(37.0, 211.0)
 #define FA_ESHIFT FA_PICK(8.533047630075754e-17, 2.3113425714217192e-92)
+#define FA_TAIL2 FA_PICK(-118.0, -800.0)
+#define FA_SHIFT2 FA_PICK(96.0, 724.0)
+#define FA_GSCALE2 FA_PICK(0x1p-64, 0x1p-128)
+#define FA_ESHIFT2 FA_PICK(3.7467046539458326e-23, 1.2665856025502263e-276)
 
 /* Largest |a| for which mul_err is exact (Dekker's split does not overflow). */
 #define FA_SPLIT_MAX FA_PICK(1e30, 1e299)
@@ -80,17 +95,38 @@ FA_INLINE FA_T FA_FN(add_err)(FA_T a, FA_T b, FA_T s)
     return (a - (s - bb)) + (b - bb);
 }
 
-/* exp(a + lo) as e * *scale, shifted where `shifted`: exp(a + FA_SHIFT)
- * (exact argument) and *scale = FA_ESHIFT, else *scale = 1. A tiny exp is
- * then multiplied by grad (or x) before it is scaled, so that grad * f'(x)
- * is right even when f'(x) alone would be subnormal. a <= 0 unless
- * any_sign (a constant): the cheaper exp_neg_core serves the first case.
- * Every FA_TAIL shift below goes through here. */
-FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, int shifted, FA_T *scale, const int any_sign)
+/* exp(a + lo), a <= 0, as e * *scale, shifted in tiers of t (a itself,
+ * or the variable whose tail a is): t < k.tail gives exp(a + k.shift) and
+ * *scale = k.scale; with g (the grad, scaled in place), t < k.tail2 gives
+ * exp(a + k.shift2), *g * FA_GSCALE2 and *scale = k.scale2; else exp(a)
+ * and *scale = k.scale0. The caller forms (g * ... e ...) * *scale: a tiny
+ * exp is multiplied by grad (or x) before it is scaled, so that
+ * grad * f'(x) is right even when f'(x) alone would be subnormal. A
+ * forward passes g = NULL (one tier reaches results near 1 / beta times
+ * the exp's; see softplus). exp_shifted has the FA_TAIL tiers; gelu's phi
+ * its own. Every tail shift goes through here. */
+typedef struct {
+    FA_T scale0, tail, shift, scale, tail2, shift2, scale2;
+} FA_FN(tiers);
+
+FA_INLINE FA_T FA_FN(exp_tiered)(FA_FN(tiers) k, FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
 {
-    *scale = shifted ? FA_ESHIFT : FA_C(1);
-    FA_T v = shifted ? a + FA_SHIFT : a;
-    return any_sign ? FA_FN(exp_core)(v, lo, FA_C(1)) : FA_FN(exp_neg_core)(v, lo, FA_C(1));
+    int t1 = t < k.tail;
+    FA_T shift = t1 ? k.shift : FA_C(0);
+    *scale = t1 ? k.scale : k.scale0;
+    if (g) {
+        int t2 = t < k.tail2;
+        shift = t2 ? k.shift2 : shift;
+        *scale = t2 ? k.scale2 : *scale;
+        *g = t2 ? *g * FA_GSCALE2 : *g;
+    }
+    return FA_FN(exp_neg_core)(a + shift, lo, FA_C(1));
+}
+
+FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
+{
+    const FA_FN(tiers) k = {FA_C(1), FA_TAIL, FA_SHIFT, FA_ESHIFT, FA_TAIL2, FA_SHIFT2, FA_ESHIFT2};
+    return FA_FN(exp_tiered)(k, a, lo, t, g, scale);
 }
 
 /* m * exp(a + lo) and *e = exp(a + lo), a <= 0, from one reduction (GCC
@@ -104,22 +140,22 @@ FA_INLINE FA_T FA_FN(exp_times)(FA_T a, FA_T lo, FA_T m, FA_T *e)
     return FA_FN(exp_neg_core)(a, lo, m);
 }
 
-/* exp(-|x|), shifted for x < FA_TAIL (the negative side only). */
-FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *scale)
+/* exp(-|x|), shifted on the negative side only (t = x). */
+FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *g, FA_T *scale)
 {
-    return FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x < FA_TAIL, scale, 0);
+    return FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x, g, scale);
 }
 
-/* exp(a), a <= 0, shifted for a < FA_TAIL. */
-FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *scale)
+/* exp(a), a <= 0, shifted by a's tiers. */
+FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *g, FA_T *scale)
 {
-    return FA_FN(exp_shifted)(a, FA_C(0), a < FA_TAIL, scale, 0);
+    return FA_FN(exp_shifted)(a, FA_C(0), a, g, scale);
 }
 
 /* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric), as value * *scale. */
-FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *scale)
+FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *g, FA_T *scale)
 {
-    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), scale);
+    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), g, scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return e * r * r;
 }
@@ -206,7 +242,7 @@ FA_INLINE FA_T FA_FN(relu_sigmoid)(FA_T z)
 FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
 {
     FA_T scale;
-    FA_T d = FA_FN(dsigmoid_scaled)(z, &scale);
+    FA_T d = FA_FN(dsigmoid_scaled)(z, &g, &scale);
     return z > 0 ? (g * d) * scale : (z <= 0 ? FA_C(0) : z);
 }
 /* relu6 ----------------------------------------------------------------- */
@@ -245,8 +281,8 @@ FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
 FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
-    return FA_FN(nan_or)(x, x > 0 ? g : ((g * e) * alpha) * scale);
+    FA_T gs = g, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
+    return FA_FN(nan_or)(x, x > 0 ? g : ((gs * e) * alpha) * scale);
 }
 
 /* selu ------------------------------------------------------------------ */
@@ -262,8 +298,8 @@ FA_INLINE FA_T FA_FN(selu)(FA_T x)
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
     FA_T scale;
-    FA_T e = FA_FN(exp_scaled)(x <= 0 ? x : FA_C(0), &scale);
-    return FA_FN(nan_or)(x, x > 0 ? g * FA_SELU_SCALE : ((g * e) * FA_SELU_SCALE_ALPHA) * scale);
+    FA_T gs = g, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
+    return FA_FN(nan_or)(x, x > 0 ? g * FA_SELU_SCALE : ((gs * e) * FA_SELU_SCALE_ALPHA) * scale);
 }
 #undef FA_SELU_SCALE
 #undef FA_SELU_SCALE_ALPHA
@@ -323,8 +359,8 @@ FA_INLINE FA_T FA_FN(celu_grad_form)(FA_T g, FA_T x, FA_T alpha, const int alpha
 {
     FA_T ul, uh = FA_FN(celu_u)(x, alpha, &ul), r;
     if (alpha_pos) {
-        FA_T scale, e = FA_FN(exp_shifted)(uh, ul, uh < FA_TAIL, &scale, 0);
-        r = (g * e) * scale;
+        FA_T gs = g, scale, e = FA_FN(exp_shifted)(uh, ul, uh, &gs, &scale);
+        r = (gs * e) * scale;
     } else {
         FA_T u = uh < FA_C(3) * FA_UP_SHIFT ? uh : FA_C(3) * FA_UP_SHIFT;
         int once = u > FA_UP_SHIFT, twice = u > FA_C(2) * FA_UP_SHIFT;
@@ -360,9 +396,9 @@ FA_INLINE FA_T FA_FN(silu)(FA_T x)
  *   x >= 0:  (1 + e + x e) / (1 + e)^2
  *   x <  0:  e (1 + x + e) / (1 + e)^2      (1 + x is exact near the root)
  * The root at x = -1.2785 cancels in 1 + x + e: see FA_FN(silu_grad). */
-FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *scale)
+FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 {
-    FA_T e = FA_FN(exp_neg_abs)(x, scale);
+    FA_T e = FA_FN(exp_neg_abs)(x, g, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T ope = FA_C(1) + e;
     FA_T num = x >= 0 ? ope + xm * e : e * ((FA_C(1) + xm) + e);
@@ -386,24 +422,24 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *scale)
  * a subnormal |x|/2 times larger): there, x < FA_GELU_TAIL, the asymptotic
  * series gelu(x) = -phi(x) Q(1/x^2), Q(w) = 1 - w + 3w^2 - 15w^3 + ...,
  * phi(x) = exp(-x^2/2) / sqrt(2 pi) with x^2 exact (hi + lo) and exp
- * shifted as in FA_TAIL. */
+ * shifted in tiers as in FA_TAIL. */
 #define FA_GELU_TAIL FA_PICK(-12.0, -36.0)
-/* exp(-s) / sqrt(2 pi) for the shift s of phi (within 0.02 ULP). */
-#define FA_PHI_SHIFT FA_PICK(47.0, 331.0)
-#define FA_PHI_ESHIFT FA_PICK(1.5455014494114318e-21, 7.0702790656434e-145)
-#define FA_PHI_TAIL FA_PICK(80.0, 700.0)
 
-/* phi(x) = exp(-x^2/2)/sqrt(2 pi) as e * *scale, x^2 exact (|x| < FA_BIG). */
-FA_INLINE FA_T FA_FN(phi_scaled)(FA_T x, FA_T *scale)
+/* phi(x) = exp(-x^2/2)/sqrt(2 pi) as e * *scale, x^2 exact (|x| < FA_BIG),
+ * in exp_tiered's tiers of -x^2/2 (x < 0) with 1/sqrt(2 pi) in each scale: below
+ * -80 / -700 shifted by 47 / 331, below -118 / -1000 by 95 / 751 (the
+ * grad scaled by FA_GSCALE2); every scale within 0.02 ULP of its float. */
+FA_INLINE FA_T FA_FN(phi_scaled)(FA_T x, FA_T *g, FA_T *scale)
 {
+    const FA_FN(tiers) k = {
+        FA_C(0.3989422804014327),
+        FA_PICK(-80.0, -700.0), FA_PICK(47.0, 331.0), FA_PICK(1.5455014494114318e-21, 7.0702790656434e-145),
+        FA_PICK(-118.0, -1000.0), FA_PICK(95.0, 751.0), FA_PICK(4.0630672208160430e-23, 9.4971566494322462e-289)};
     FA_T xc = FA_FN(clamp_big)(x);
     FA_T p = xc * xc;
-    FA_T pe = FA_FN(mul_err)(xc, xc, p);
-    FA_T h = FA_C(0.5) * p;
-    int shifted = h > FA_PHI_TAIL;
-    FA_T e = FA_M(exp_neg)(shifted ? FA_PHI_SHIFT - h : -h);
-    *scale = shifted ? FA_PHI_ESHIFT : FA_C(0.3989422804014327);
-    return e - e * (FA_C(0.5) * pe); /* exp(-h - pe/2) = e (1 - pe/2) */
+    FA_T h = FA_C(-0.5) * p; /* exact, as is its low part */
+    /* the negative side only: for x > 0, x phi(x) is far below Phi(x) ~ 1 */
+    return FA_FN(exp_tiered)(k, h, FA_C(-0.5) * FA_FN(mul_err)(xc, xc, p), x < 0 ? h : FA_C(0), g, scale);
 }
 
 /* erfc(-x/sqrt2) (= 2 Phi(x)), with the argument correction above. */
@@ -433,21 +469,16 @@ FA_INLINE FA_T FA_FN(gelu_tail_q)(FA_T w)
 /* float32: gelu(x) = x Phi(x) from Phi(-a) = m(a) exp(-a^2/2), a = |x|
  * (fa_phi_ratio_f32): one exp of the exact double-word -a^2/2 and one
  * polynomial, no tail series; Phi(x) = 1 - Phi(-a) for x > 0, rounded once
- * by the FMA. fa_exp_core_f32 applies the factor f (m, or a m for the
- * negative side) before its 2^n scaling, so the product rounds once.
- * For x < -13.1, where exp(-a^2/2) nears the subnormal range, the
- * exponent is shifted by 82 and the result scaled by exp(-82) last
- * (within 0.17 ULP as a float; smaller shifts leave grad * gelu'(x) wrong
- * for large grad, larger ones overflow grad * the shifted derivative):
- * returns f exp(-a^2/2) / *scale. a is clamped at 19.8, where even
- * FLT_MAX * gelu'(x) underflows to 0. */
+ * by the FMA. The forward's f exp(-a^2/2) (f = m, or a m for the negative
+ * side) is fa_exp_neg_core_f32's factor product, rounded once as a normal
+ * number and once more if subnormal: no shift. The backward's
+ * exp(-a^2/2) is shifted in exp_shifted's tiers on the negative side. a is
+ * clamped at 19.8, where even FLT_MAX * gelu'(x) underflows to 0. */
 #define FA_GELU_A_MAX 19.8f
-FA_INLINE float FA_FN(gelu_exp_f32)(float x, float a, float f, float *scale)
+FA_INLINE float FA_FN(gelu_exp_f32)(float a, float f)
 {
     fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
-    int shifted = x < -13.1f; /* a^2/2 > 85.8 */
-    *scale = shifted ? 2.442600707513088e-36f : 1.0f;
-    return fa_exp_neg_core_f32(shifted ? h.hi + 82.0f : h.hi, h.lo, f);
+    return fa_exp_neg_core_f32(h.hi, h.lo, f);
 }
 
 FA_INLINE float FA_FN(gelu_abs_f32)(float x)
@@ -459,17 +490,17 @@ FA_INLINE float FA_FN(gelu_abs_f32)(float x)
 FA_INLINE FA_T FA_FN(gelu)(FA_T x)
 {
     if (sizeof(FA_T) == 4) {
-        float xf = (float)x, scale, a = FA_FN(gelu_abs_f32)(xf);
+        float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
         float m = fa_phi_ratio_f32(a);
-        float q = FA_FN(gelu_exp_f32)(xf, a, xf > 0 ? m : a * m, &scale);
+        float q = FA_FN(gelu_exp_f32)(a, xf > 0 ? m : a * m);
         /* both arms first: GCC does not if-convert an FMA inside one */
-        float pos = FA_FMA_F32(-a, q, xf), neg = fa_signed_f32(q, xf) * scale;
+        float pos = FA_FMA_F32(-a, q, xf), neg = fa_signed_f32(q, xf);
         return xf > 0 ? pos : neg;
     }
     FA_T main = FA_C(0.5) * x * FA_FN(erfc_gelu)(x);
     FA_T xc = FA_FN(clamp_big)(x);
     FA_T scale;
-    FA_T e = FA_FN(phi_scaled)(xc, &scale);
+    FA_T e = FA_FN(phi_scaled)(xc, NULL, &scale);
     FA_T tail = -(e * FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc))) * scale;
     return x < FA_GELU_TAIL ? tail : main;
 }
@@ -478,21 +509,22 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
  * (x < FA_GELU_TAIL) Phi(x) = phi(x) Q(1/x^2) / |x| as in the forward, so
  * gelu' = phi (x - Q / x), all scaled. The root at x = -0.7518 (the two
  * terms cancel) is handled in FA_FN(gelu_grad). */
-FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *scale)
+FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 {
     if (sizeof(FA_T) == 4) {
-        float xf = (float)x, sc, a = FA_FN(gelu_abs_f32)(xf);
-        float e = FA_FN(gelu_exp_f32)(xf, a, 1.0f, &sc);
+        /* FA_T is float here (the double build compiles this dead branch) */
+        float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
+        fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
+        float e = FA_FN(exp_shifted)(h.hi, h.lo, xf > 0 ? 0.0f : h.hi, g, scale);
         float m = fa_phi_ratio_f32(a);
         float pos = FA_FMA_F32(-e, m, 1.0f), neg = e * m;
         float phi_x = xf > 0 ? pos : neg; /* Phi(x) */
-        *scale = sc;
         /* explicit FMAs: nothing left for GCC to contract differently in
          * different inlined contexts (the stats kernel must agree bitwise) */
         return FA_FMA_F32(fa_signed_f32(a, xf), e * 0.3989422804f, phi_x);
     }
     FA_T sphi;
-    FA_T e = FA_FN(phi_scaled)(x, &sphi);
+    FA_T e = FA_FN(phi_scaled)(x, g, &sphi);
     FA_T xc = FA_FN(clamp_big)(x);
     FA_T main = FA_C(0.5) * FA_FN(erfc_gelu)(x) + (xc * e) * sphi;
     FA_T tail = e * (xc - FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc)) / xc);
@@ -534,11 +566,11 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
 /* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted
  * where `shifted` (wh < FA_TAIL for the negative side, -|wh| < FA_TAIL for
  * sigmoid', symmetric). */
-FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, int shifted, FA_T *scale)
+FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T t, FA_T *g, FA_T *scale)
 {
     FA_T a = -FA_M(abs)(wh);
     FA_T al = -FA_M(mulsign)(wl, wh); /* wh >= 0 ? -wl : wl, without a select */
-    return FA_FN(exp_shifted)(a, al, shifted, scale, 0);
+    return FA_FN(exp_shifted)(a, al, t, g, scale);
 }
 
 /* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
@@ -570,7 +602,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, -FA_M(abs)(uh) < FA_TAIL, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, -FA_M(abs)(uh), &g, &scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return ((g * (e * r * r)) * (z > 0 ? FA_C(1) : alpha)) * scale;
 }
@@ -585,11 +617,11 @@ FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
 
 /* d/dx x s(w) = s + x s (1 - s) w', w' = A + 3 B x^2, s = sigmoid(w):
  *   w >= 0: (1 + e + x w' e) / (1 + e)^2,  w < 0: e (1 + e + x w') / (1 + e)^2 */
-FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *scale)
+FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *g, FA_T *scale)
 {
     FA_T wl;
     FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, wh < FA_TAIL, scale);
+    FA_T e = FA_FN(exp_neg_abs2)(wh, wl, wh, g, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T xw = xm * (FA_C(1.5957691216057308) + FA_C(0.21406444881780074) * (xm * xm));
     FA_T ope = FA_C(1) + e;
@@ -619,9 +651,9 @@ FA_INLINE FA_T FA_FN(mish)(FA_T x)
  *   x >= 0: b = a + 2w^2:  T = a b,  Q = 4 w^2 (1 + w),  D = b^2
  *   x <  0: P = n + 2:     T = n P (1 + w),  Q = 4 (n + 1) w,  D = P^2 (1 + w)
  * The root at x = -1.1924 is handled in FA_FN(mish_grad). */
-FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
+FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *g, FA_T *scale)
 {
-    FA_T w = FA_FN(exp_neg_abs)(x, scale);
+    FA_T w = FA_FN(exp_neg_abs)(x, g, scale);
     FA_T xm = FA_FN(clamp_big)(x);
     FA_T opw = FA_C(1) + w;
     FA_T n = w * (w + FA_C(2)), P = n + FA_C(2);
@@ -640,7 +672,9 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *scale)
  * exact function. FA_TAIL shift for u << 0, where the result is
  * exp(u) / beta and may be normal while exp(u) is not (beta < 1), or is
  * subnormal and would round twice (beta > 1); beta = 1 needs none: the
- * result is exp(u), rounded once. The loops run beta = 1 as its own
+ * result is exp(u), rounded once. The first tier suffices (exp(u + FA_SHIFT)
+ * is normal down to u = -124 / -919, where exp(u) / beta is subnormal for
+ * every beta above 1e-16 / 1e-91). The loops run beta = 1 as its own
  * constant-folded loop (param_loops.h), with the same bits. */
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
@@ -653,7 +687,7 @@ FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, uh < FA_TAIL && beta != 1, &scale);
+    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, beta != 1 ? uh : FA_C(0), NULL, &scale);
     FA_T l = FA_M(log1p_unit)(e);
     FA_T sp = uh > 0 ? uh + (ul + l) : l;
     FA_T y = sp / beta * scale;
@@ -665,9 +699,9 @@ FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, uh < FA_TAIL, &scale);
+    FA_T gs = g, e = FA_FN(exp_neg_abs2)(uh, ul, uh, &gs, &scale);
     FA_T s = (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
-    return uh > threshold ? g : g * s * scale;
+    return uh > threshold ? g : gs * s * scale;
 }
 
 /* log_sigmoid ----------------------------------------------------------- */
@@ -682,7 +716,7 @@ FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
 {
     /* e tiny and in the numerator (x > -FA_TAIL): scale it */
-    FA_T scale, e = FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x > -FA_TAIL, &scale, 0);
+    FA_T scale, e = FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), -x, &g, &scale);
     return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
 }
 
@@ -781,11 +815,14 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
         double small = fa_signed_f64(half, zd) - (td - 0.5);
         return (FA_T)((double)g * (az < 1.0 ? small : big));
     }
-    FA_T e = FA_M(exp_neg)(-FA_M(abs)(z));
-    FA_T s = e / (FA_C(1) + e);
-    FA_T big = z >= 0 ? (FA_C(1) - t) - s : s - t;
+    /* big = c -+ s with c = 1 - t (z >= 0) or -t; a hard target makes c
+     * 0 and the result g s, whose e is shifted as in FA_TAIL (g large) */
+    FA_T a = -FA_M(abs)(z), gs = g, scale, e = FA_FN(exp_shifted)(a, FA_C(0), a, &gs, &scale);
+    FA_T s = e / (FA_C(1) + e), ss = FA_M(mulsign)(s, -z); /* -+ s, shifted */
+    FA_T c = z >= 0 ? FA_C(1) - t : -t;
+    FA_T big = c == 0 ? (gs * ss) * scale : g * (c + ss * scale);
     FA_T small = FA_C(0.5) * FA_M(tanh)(FA_C(0.5) * z) - (t - FA_C(0.5));
-    return g * (FA_M(abs)(z) < 1 ? small : big);
+    return FA_M(abs)(z) < 1 ? g * small : big;
 }
 
 /* Backward of the smooth non-monotone functions: grad times the derivative,
@@ -794,21 +831,21 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
  * instead (root_polys.h, tools/root_polys.py), accurate to the last bits. */
 FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
 {
-    FA_T scale, d = FA_FN(silu_deriv)(x, &scale);
+    FA_T scale, d = FA_FN(silu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(silu)(x, d)) * scale;
 }
 FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
 {
-    FA_T scale, d = FA_FN(gelu_deriv)(x, &scale);
+    FA_T scale, d = FA_FN(gelu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(gelu)(x, d)) * scale;
 }
 FA_INLINE FA_T FA_FN(gelu_tanh_grad)(FA_T g, FA_T x)
 {
-    FA_T scale, d = FA_FN(gelu_tanh_deriv)(x, &scale);
+    FA_T scale, d = FA_FN(gelu_tanh_deriv)(x, &g, &scale);
     return (g * FA_ROOT(gelu_tanh)(x, d)) * scale;
 }
 FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x)
 {
-    FA_T scale, d = FA_FN(mish_deriv)(x, &scale);
+    FA_T scale, d = FA_FN(mish_deriv)(x, &g, &scale);
     return (g * FA_ROOT(mish)(x, d)) * scale;
 }

@@ -457,7 +457,9 @@ ACCURACY: dict[str, Accuracy] = {
     ),
     "bce_with_logits": Accuracy(
         forward=lambda z, t, rnd: (z * (1 - t) if z > 0 else -z * t) + mpmath.log1p(mpmath.exp(-abs(z))),
-        derivative=lambda z, t, rnd: _mp_sigmoid(z) - t,
+        # (1 - t) - sigmoid(-z) for z > 0: 1 - sigmoid(z) would cancel
+        # at the working precision (z > ~177), and a hard target leaves the tail
+        derivative=lambda z, t, rnd: (1 - t) - _mp_sigmoid(-z) if z > 0 else _mp_sigmoid(z) - t,
         budget=Budget(3, 3),
     ),
     "softmax": Accuracy(forward=_mp_softmax, derivative=_mp_softmax_vjp, budget=Budget(3, 3)),

@@ -61,6 +61,27 @@ def budget_for(budget: Budget, direction: str, dtype) -> int:
     return 1 if dtype == np.float16 else getattr(budget, direction)
 
 
+def saved_tensor(act: Activation, x: np.ndarray, params: dict) -> np.ndarray:
+    """What the backward takes: x itself, or the reference's f(x)."""
+    return x if act.saved == "input" else np.asarray(reference_of(act, "forward")(x, **params))
+
+
+def correctly_rounded_values(act: Activation, direction: str, args: tuple, params: dict, dtype) -> np.ndarray:
+    """mpmath's f(x) (args = x, others) or grad * f'(saved) (args = grad,
+    saved, others), each correctly rounded to dtype."""
+    accuracy = ACCURACY[act.name]
+    rnd = rounder(dtype)
+    mpp = mp_params(params, working_dtype(dtype))
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    columns = [[mpmath.mpf(float(v)) for v in np.broadcast_to(a, shape).ravel()] for a in args]
+    with mpmath.workprec(PRECISION):
+        if direction == "forward":
+            exact = [accuracy.forward(*vals, rnd, **mpp) for vals in zip(*columns, strict=True)]
+        else:
+            exact = [vals[0] * accuracy.derivative(*vals[1:], rnd, **mpp) for vals in zip(*columns, strict=True)]
+        return np.array([correctly_rounded(e, dtype) for e in exact], dtype).reshape(shape)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize(("act", "params"), with_param_sets(lambda act: not act.rowwise))
@@ -71,27 +92,11 @@ def test_within_budget_of_correctly_rounded(act: Activation, params, dtype, dire
     full = params == param_sets(act)[0] and dtype != np.float16
     x = accuracy_sample(dtype, rng, N if full else N // 4)
     others = other_inputs(act, x, rng)
-    work = working_dtype(dtype)
-    rnd = rounder(dtype)
-    mpp = mp_params(params, work)
-
-    def mp(values):
-        return [mpmath.mpf(float(v)) for v in np.broadcast_to(values, x.shape)]
-
-    with mpmath.workprec(PRECISION):
-        if direction == "forward":
-            args = (x, *others)
-            exact = [accuracy.forward(*vals, rnd, **mpp) for vals in zip(*map(mp, args), strict=True)]
-        else:
-            grad = rng.uniform(0.5, 2.0, x.shape).astype(dtype)
-            saved = x if act.saved == "input" else np.asarray(reference_of(act, "forward")(x, **params))
-            args = (grad, saved, *others)
-            exact = [
-                vals[0] * accuracy.derivative(*vals[1:], rnd, **mpp)
-                for vals in zip(*map(mp, args), strict=True)
-            ]
-        expected = np.array([correctly_rounded(e, dtype) for e in exact], dtype)
-
+    if direction == "forward":
+        args = (x, *others)
+    else:
+        args = (rng.uniform(0.5, 2.0, x.shape).astype(dtype), saved_tensor(act, x, params), *others)
+    expected = correctly_rounded_values(act, direction, args, params, dtype)
     actual = getattr(act, direction)(*args, **params)
     if isinstance(actual, tuple):  # prelu_backward: (grad_x, grad_weight); grad_x here
         actual = actual[0]
@@ -106,6 +111,29 @@ def test_within_budget_of_correctly_rounded(act: Activation, params, dtype, dire
         what=f"{act.name} {direction} vs mpmath",
         scale=cancellation_scale(act, direction, args, params) if dtype == np.float64 else None,
     )
+
+
+# Far enough that grad * f'(x) underflows even for the largest grad: the
+# exp-based derivatives reach ~ -198 (float32) and ~ -1461 (float64).
+LARGE_GRAD_SPAN = {np.float32: 210.0, np.float64: 1500.0}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=dtype_id)
+@pytest.mark.parametrize(("act", "params"), with_param_sets(lambda act: not act.rowwise and act.kind != "channelwise"))
+def test_backward_with_a_large_grad_in_the_tails(act: Activation, params, dtype, rng) -> None:
+    """grad * f'(x) where f'(x) alone is subnormal or 0 but the product is a
+    normal number (grads up to near the largest float): every tier of the
+    FA_TAIL shift, gelu's phi tiers, bce's hard targets. Subnormal results
+    count too, in units of the smallest subnormal."""
+    span = LARGE_GRAD_SPAN[dtype]
+    m = np.concatenate([np.geomspace(2.0, span, 150), np.linspace(2.0, span, 150)])
+    x = np.concatenate([-m, m]).astype(dtype)
+    grads = np.array([np.finfo(dtype).max / 2, np.sqrt(np.finfo(dtype).max)], dtype)
+    x, grad = np.tile(x, grads.size), np.repeat(grads, x.size)
+    args = (grad, saved_tensor(act, x, params), *other_inputs(act, x, rng))
+    expected = correctly_rounded_values(act, "backward", args, params, dtype)
+    assert_ulp_close(act.backward(*args, **params), expected, ACCURACY[act.name].budget.backward,
+                     inputs={"grad": grad, "x": x}, what=f"{act.name} backward, large grad")
 
 
 def test_budgets_meet_the_goals() -> None:

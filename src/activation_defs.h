@@ -563,8 +563,8 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
     return hi;
 }
 
-/* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted
- * where `shifted` (wh < FA_TAIL for the negative side, -|wh| < FA_TAIL for
+/* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted in
+ * exp_shifted's tiers of t (wh for the negative side only, -|wh| for
  * sigmoid', symmetric). */
 FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T t, FA_T *g, FA_T *scale)
 {
@@ -715,7 +715,7 @@ FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
 /* log_sigmoid'(x) = sigmoid(-x) = (x >= 0 ? e : 1) / (1 + e). */
 FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
 {
-    /* e tiny and in the numerator (x > -FA_TAIL): scale it */
+    /* e tiny and in the numerator for x >> 0: tiers of -x */
     FA_T scale, e = FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), -x, &g, &scale);
     return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
 }
@@ -801,7 +801,8 @@ FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
  * exact, so that sigmoid(z) -> t = 1/2 keeps its relative accuracy. With a
  * soft target the two terms may still cancel: float kernels evaluate in
  * double, so the result is within an ULP of the exact value; double
- * kernels are within a few ULP of max(sigmoid(z), |t|). */
+ * kernels are within a few ULP of the terms' size, |1 - t| + sigmoid(-z)
+ * (z >= 0) or |t| + sigmoid(z). */
 FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
 {
     if (sizeof(FA_T) == 4) {

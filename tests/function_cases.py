@@ -193,9 +193,9 @@ def cancellation_scale(act: Activation, direction: str, args: tuple, params: dic
         return None
     with np.errstate(all="ignore"):
         g, s = (np.asarray(a).astype(np.float64) for a in args[:2])
-        if act.name == "bce_with_logits":
+        if act.name == "bce_with_logits":  # (1 - t) - sigmoid(-z), or sigmoid(z) - t
             t = np.asarray(args[2]).astype(np.float64)
-            return np.abs(g) * (1 / (1 + np.exp(-s)) + np.abs(t))
+            return np.abs(g) * np.where(s >= 0, np.abs(1 - t) + 1 / (1 + np.exp(s)), np.abs(t) + 1 / (1 + np.exp(-s)))
         t = np.asarray(params.get("temperature", 1.0), np.float64)
         t = t[..., None] if t.ndim else t
         g, s = np.broadcast_arrays(g, s)

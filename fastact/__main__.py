@@ -142,7 +142,7 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print("\n" + "\n".join(_bench.target_summary(rows)))
         if args.out:
             with open(args.out, "w", encoding="utf-8") as report:
-                report.write(_bench.targets_markdown(rows, budget, peers, head))
+                report.write(_bench.targets_markdown(rows, head))
         return 0
 
     # Print as we go (a full run takes minutes); the file gets the same text.
@@ -158,7 +158,7 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     if args.out:
         with open(args.out, "w", encoding="utf-8") as report:
-            report.write(_bench.markdown(rows, budget, peers, head))
+            report.write(_bench.markdown(rows, peers, head))
     if args.plot:
         _bench.plot(rows, args.plot, title=f"fastact {fastact.__version__}, {fastact.simd_level()}, "
                     f"{fastact.get_num_threads()} thread(s), {_bench.cpu_model()}")

@@ -379,12 +379,11 @@ def table_head(peers: Sequence[str] = ()) -> list[str]:
     return ["| " + " | ".join(columns) + " |", "|" + "|".join(align) + "|"]
 
 
-def markdown(rows: Sequence[Row], budget: float, peers: Sequence[_peers.Peer] = (),
-             head: Sequence[str] | None = None) -> str:
-    """The whole report: header lines (`head`, as printed when the run began,
-    else made now) and the table."""
+def markdown(rows: Sequence[Row], peers: Sequence[_peers.Peer], head: Sequence[str]) -> str:
+    """The whole report: header lines (`head`, as printed when the run
+    began) and the table."""
     names = [p.name for p in peers]
-    lines = [*(header(budget, peers) if head is None else head), "", *table_head(names),
+    lines = [*head, "", *table_head(names),
              *(format_row(r, names) for r in rows)]
     return "\n".join(lines) + "\n"
 
@@ -582,9 +581,8 @@ TARGET_HEAD = [
 ]
 
 
-def targets_markdown(rows: Sequence[TargetRow], budget: float, peers: Sequence[_peers.Peer] = (),
-                     head: Sequence[str] | None = None) -> str:
-    lines = [*(header(budget, peers) if head is None else head), "", "## Targets", ""]
+def targets_markdown(rows: Sequence[TargetRow], head: Sequence[str]) -> str:
+    lines = [*head, "", "## Targets", ""]
     lines += [f"{k}. {text}" for k, text in TARGET_TEXT.items() if any(r.target == k for r in rows)]
     lines += ["", "Ratios: (1) fastact / memory baseline, (2) fastact / torch, (3) fastact / np.exp call, "
               "(4) 1 thread / 2 threads.", "", *TARGET_HEAD, *map(format_target_row, rows), "", *target_summary(rows)]

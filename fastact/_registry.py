@@ -153,7 +153,7 @@ def _fast_source(name: str, args: tuple[str, ...], params: dict[str, float], che
     which checks everything again."""
     row = _core.KERNEL_INDEX[name]
     if rowwise:
-        kind = _ROW_KINDS.get(next(r for r in _core.KERNEL_TABLE if r["name"] == name)["signature"])
+        kind = _ROW_KINDS.get(_core.KERNEL_TABLE[row]["signature"])
         if kind is None or len(params) > 1:
             return ""
         ops = (list(args) + ["None"] * 3)[:3]
@@ -344,7 +344,7 @@ def _channelwise(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
             raise TypeError(f"{name}_backward: out must be an array (for grad_x) or a pair "
                             f"(out for grad_x, out for grad_weight), either may be None; "
                             f"got a tuple of {len(out)}")
-        both = fast_backward(grad, x, weight, out_x, out_w, np.shape(weight))
+        both = fast_backward(grad, x, weight, out_x, out_w)
         if both is not None:
             return both
         x = _as_array(x)
@@ -377,13 +377,12 @@ def _reduce_weight(name: str, reduce_uf: np.ufunc, grad: Any, x: np.ndarray, wei
     grad and x as `dtype` (what the ufunc computed grad_x from): the order of
     the sum, so the bits, depend on the shape only. Rounded once to dtype."""
     shape = np.broadcast_shapes(np.shape(grad), x.shape)
-    size = np.size(weight)
-    channels = size if size != 1 else 1
-    if size != 1 and (len(shape) < 2 or shape[1] != size):
+    channels = np.size(weight)
+    if channels != 1 and (len(shape) < 2 or shape[1] != channels):
         raise ValueError(f"{name}_backward: grad and x broadcast to {shape}, whose axis 1 "
-                         f"does not have the weight's {size} channels")
+                         f"does not have the weight's {channels} channels")
     m = shape[0] if len(shape) >= 2 else 1
-    k = math.prod(shape[2:]) if size != 1 else math.prod(shape[1:]) if len(shape) >= 2 else math.prod(shape)
+    k = math.prod(shape[2:]) if channels != 1 else math.prod(shape[1:] if len(shape) >= 2 else shape)
     if m * channels * k == 0:
         return np.zeros(np.shape(weight), dtype)
     g = np.broadcast_to(np.asarray(grad, dtype), shape).reshape(m, channels, k)

@@ -757,23 +757,18 @@ def prelu_backward(grad: ArrayLike, x: ArrayLike, weight: ArrayLike) -> tuple[ND
 
 def _exact_channel_sums(g: NDArray, x: NDArray, per_channel: bool) -> NDArray:
     """Sum of g * x over x <= 0, per channel (axis 1) or over everything:
-    exact products (_two_prod) summed exactly (math.fsum), rounded once --
+    exact products (_two_prod) summed exactly (_row_sum), rounded once --
     the float64 weight gradient, which fastact computes compensated. A
-    non-finite sum is NumPy's."""
+    non-finite sum is NumPy's sum of the products."""
     p, e = _two_prod(g, x)
     keep = ~(x > 0)
-    p, e = np.where(keep, p, 0.0), np.where(keep, e, 0.0)
+    p, e = np.where(keep, p, 0.0), np.where(keep & np.isfinite(p), e, 0.0)
     if per_channel:
         p, e = (np.moveaxis(a, 1, 0).reshape(a.shape[1], a.size // max(a.shape[1], 1)) for a in (p, e))
     else:
         p, e = p.reshape(1, -1), e.reshape(1, -1)
-    sums = []
-    for pc, ec in zip(p, e):
-        try:
-            sums.append(math.fsum(np.concatenate([pc, ec]).tolist()) if np.all(np.isfinite(pc)) else pc.sum())
-        except OverflowError:  # finite terms whose sum overflows
-            sums.append(pc.sum())
-    return np.asarray(sums) if per_channel else np.asarray(sums[0])
+    sums = _row_sum(np.concatenate([p, e], axis=1), 1)[0][:, 0]
+    return sums if per_channel else sums[0]
 
 
 # bce_with_logits -----------------------------------------------------------------------
@@ -878,16 +873,20 @@ def log_softmax(x: ArrayLike, axis: int = -1, temperature: ArrayLike = 1.0) -> N
 
 def _row_sum(a: NDArray, axis: int) -> tuple[NDArray, NDArray]:
     """The exact row sums as hi + lo (math.fsum per row; lo is what hi,
-    the correctly rounded sum, leaves out)."""
+    the correctly rounded sum, leaves out); NumPy's sum (lo 0) for a row
+    with a non-finite term or an overflowing sum."""
     moved = np.moveaxis(a, axis, -1)
     flat = moved.reshape(int(np.prod(moved.shape[:-1])), moved.shape[-1])
     hi, lo = np.zeros(flat.shape[0]), np.zeros(flat.shape[0])
     for k, row in enumerate(flat):
-        if np.all(np.isfinite(row)):
-            hi[k] = math.fsum(row)
-            lo[k] = math.fsum([*row, -hi[k]])
-        else:
-            hi[k] = np.sum(row)
+        try:
+            if np.all(np.isfinite(row)):
+                hi[k] = math.fsum(row)
+                lo[k] = math.fsum([*row, -hi[k]])
+                continue
+        except OverflowError:  # finite terms whose sum overflows
+            pass
+        hi[k] = np.sum(row)
     shape = moved.shape[:-1]
     return np.expand_dims(hi.reshape(shape), axis), np.expand_dims(lo.reshape(shape), axis)
 

@@ -289,6 +289,10 @@ cdef inline void _run(fa_loop_fn fn, char **args, cnp.npy_intp *dims, cnp.npy_in
 def _elementwise(int row, int nd, int np, a0, a1, out, double p0=0.0, double p1=0.0):
     """Element-wise row `row`: nd data arrays (a0, a1; a1 None when nd == 1)
     and np float parameters (p0, p1) -> the result, or None (see above)."""
+    return _elementwise_c(row, nd, np, a0, a1, out, p0, p1)
+
+
+cdef object _elementwise_c(int row, int nd, int np, a0, a1, out, double p0, double p1):
     cdef int t = _slot(a0)
     if t < 0 or (nd == 2 and _slot(a1) != t):
         return None
@@ -442,13 +446,13 @@ def _prelu(x, weight, out):
     cdef int kind = _prelu_operands(x, weight, buf, &w, &c)
     if kind < 0:
         return None
+    if kind == 1:
+        return _elementwise_c(_PRELU_ROW, 1, 1, x, None, out, w[0], 0.0)
     cdef int t = _slot(x)
     cdef cnp.ndarray a = <cnp.ndarray>x
     cdef int ndim = cnp.PyArray_NDIM(a)
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(a)
     cdef cnp.npy_intp total = cnp.PyArray_SIZE(a), size = cnp.PyArray_ITEMSIZE(a)
-    if kind == 1:
-        return _elementwise(_PRELU_ROW, 1, 1, x, None, out, w[0])
     y = _output(out, t, cnp.PyArray_TYPE(a), ndim, dims, x, None, None, True)
     if y is None:
         return None
@@ -464,11 +468,12 @@ def _prelu(x, weight, out):
     return y
 
 
-def _prelu_backward(grad, x, weight, out_x, out_w, tuple wshape):
+def _prelu_backward(grad, x, weight, out_x, out_w):
     """fastact.prelu_backward's common case -> (grad_x, grad_weight), or None.
     grad_weight: the (m, c, k) reduction of prelu.def rounded once to x's
-    dtype, shaped wshape (the weight's shape); a scalar weight sees x as
-    (m, 1, c k). float16 and odd out= take the caller's path."""
+    dtype, shaped as the weight (a float: 0-d; an array: its 0 or 1
+    dimensions); a scalar weight sees x as (m, 1, c k). float16 and odd
+    out= take the caller's path."""
     cdef double buf[_WEIGHT_STACK]
     cdef double *w = NULL
     cdef cnp.npy_intp c
@@ -483,12 +488,10 @@ def _prelu_backward(grad, x, weight, out_x, out_w, tuple wshape):
         return None
     cdef cnp.npy_intp total = cnp.PyArray_SIZE(a), size = cnp.PyArray_ITEMSIZE(a)
     cdef int typenum = cnp.PyArray_TYPE(a)
-    cdef int wdim = len(wshape)
+    cdef int wdim = cnp.PyArray_NDIM(<cnp.ndarray>weight) if type(weight) is cnp.ndarray else 0
     cdef cnp.npy_intp wdims[1]
     cdef cnp.npy_intp cw = c if kind == 2 else 1
     wdims[0] = cw
-    if wdim > 1:
-        return None
     gw = _output(out_w, t, typenum, wdim, wdims, grad, x, None, False)
     if gw is None:
         return None

@@ -146,16 +146,11 @@ FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *g, FA_T *scale)
     return FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), x, g, scale);
 }
 
-/* exp(a), a <= 0, shifted by a's tiers. */
-FA_INLINE FA_T FA_FN(exp_scaled)(FA_T a, FA_T *g, FA_T *scale)
-{
-    return FA_FN(exp_shifted)(a, FA_C(0), a, g, scale);
-}
-
-/* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric), as value * *scale. */
+/* sigmoid'(x) = e / (1 + e)^2, e = exp(-|x|) (symmetric: tiers of -|x|),
+ * as value * *scale. */
 FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *g, FA_T *scale)
 {
-    FA_T e = FA_FN(exp_scaled)(-FA_M(abs)(x), g, scale);
+    FA_T a = -FA_M(abs)(x), e = FA_FN(exp_shifted)(a, FA_C(0), a, g, scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return e * r * r;
 }
@@ -252,13 +247,6 @@ FA_INLINE FA_T FA_FN(relu6)(FA_T x)
     return x <= 0 ? FA_C(0) : (x > 6 ? FA_C(6) : x);
 }
 
-/* PyTorch's hardtanh_backward(x, 0, 6): grad strictly inside (0, 6), a mask
- * (0) at and beyond both edges. */
-FA_INLINE FA_T FA_FN(relu6_grad)(FA_T g, FA_T x)
-{
-    return FA_FN(nan_or)(x, (x > 0 && x < 6) ? g : FA_C(0));
-}
-
 /* hardtanh -------------------------------------------------------------- */
 FA_INLINE FA_T FA_FN(hardtanh)(FA_T x, FA_T min_val, FA_T max_val)
 {
@@ -270,19 +258,37 @@ FA_INLINE FA_T FA_FN(hardtanh_grad)(FA_T g, FA_T x, FA_T min_val, FA_T max_val)
     return FA_FN(nan_or)(x, (x > min_val && x < max_val) ? g : FA_C(0));
 }
 
-/* elu ------------------------------------------------------------------- */
-/* x > 0 ? x : alpha * expm1(x): expm1 keeps the relative accuracy near 0. */
-FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
+/* relu6' is PyTorch's hardtanh_backward(x, 0, 6): grad strictly inside
+ * (0, 6), a mask (0) at and beyond both edges. */
+FA_INLINE FA_T FA_FN(relu6_grad)(FA_T g, FA_T x)
 {
-    return x > 0 ? x : alpha * FA_M(expm1_neg)(x);
+    return FA_FN(hardtanh_grad)(g, x, FA_C(0), FA_C(6));
 }
 
-/* elu'(x) = alpha * exp(x) for x <= 0 (elu'(0) = alpha, PyTorch's x > 0). */
+/* elu ------------------------------------------------------------------- */
+/* pos x for x > 0, neg expm1(x) below (elu: 1, alpha; selu: its scale and
+ * scale alpha): expm1 keeps the relative accuracy near 0. */
+FA_INLINE FA_T FA_FN(elu_form)(FA_T x, FA_T pos, FA_T neg)
+{
+    return x > 0 ? pos * x : neg * FA_M(expm1_neg)(x);
+}
+
+/* Its derivative times g: pos for x > 0 (elu'(0) = alpha, PyTorch's x > 0),
+ * neg exp(x) below, with the FA_TAIL tiers. */
+FA_INLINE FA_T FA_FN(elu_grad_form)(FA_T g, FA_T x, FA_T pos, FA_T neg)
+{
+    FA_T gs = g, scale, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
+    return FA_FN(nan_or)(x, x > 0 ? g * pos : ((gs * e) * neg) * scale);
+}
+
+FA_INLINE FA_T FA_FN(elu)(FA_T x, FA_T alpha)
+{
+    return FA_FN(elu_form)(x, FA_C(1), alpha);
+}
+
 FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 {
-    FA_T scale;
-    FA_T gs = g, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
-    return FA_FN(nan_or)(x, x > 0 ? g : ((gs * e) * alpha) * scale);
+    return FA_FN(elu_grad_form)(g, x, FA_C(1), alpha);
 }
 
 /* selu ------------------------------------------------------------------ */
@@ -292,14 +298,12 @@ FA_INLINE FA_T FA_FN(elu_grad)(FA_T g, FA_T x, FA_T alpha)
 #define FA_SELU_SCALE_ALPHA FA_C(1.7580993408473768599402175208123)
 FA_INLINE FA_T FA_FN(selu)(FA_T x)
 {
-    return x > 0 ? FA_SELU_SCALE * x : FA_SELU_SCALE_ALPHA * FA_M(expm1_neg)(x);
+    return FA_FN(elu_form)(x, FA_SELU_SCALE, FA_SELU_SCALE_ALPHA);
 }
 
 FA_INLINE FA_T FA_FN(selu_grad)(FA_T g, FA_T x)
 {
-    FA_T scale;
-    FA_T gs = g, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
-    return FA_FN(nan_or)(x, x > 0 ? g * FA_SELU_SCALE : ((gs * e) * FA_SELU_SCALE_ALPHA) * scale);
+    return FA_FN(elu_grad_form)(g, x, FA_SELU_SCALE, FA_SELU_SCALE_ALPHA);
 }
 #undef FA_SELU_SCALE
 #undef FA_SELU_SCALE_ALPHA
@@ -386,10 +390,17 @@ FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
  * rounded once as a normal number, then scaled, so that it keeps its
  * precision where exp(x) alone would be subnormal and 1 + e = 1: float32
  * silu is exact to the last subnormal (x ~ -103.3). */
+/* x sigmoid(w) for a w of x's sign, given as a + lo = -|w|: silu (w = x)
+ * and gelu_tanh. */
+FA_INLINE FA_T FA_FN(x_sigmoid)(FA_T x, FA_T a, FA_T lo)
+{
+    FA_T e, xe = FA_FN(exp_times)(a, lo, FA_FN(clamp_neg)(x), &e);
+    return (x >= 0 ? x : xe) / (FA_C(1) + e);
+}
+
 FA_INLINE FA_T FA_FN(silu)(FA_T x)
 {
-    FA_T a = -FA_M(abs)(x), e, xe = FA_FN(exp_times)(a, FA_C(0), FA_FN(clamp_neg)(x), &e);
-    return (x >= 0 ? x : xe) / (FA_C(1) + e);
+    return FA_FN(x_sigmoid)(x, -FA_M(abs)(x), FA_C(0));
 }
 
 /* silu'(x) = s (1 + x (1 - s)), s = sigmoid(x), with e = exp(-|x|):
@@ -409,7 +420,7 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 /* gelu(x) = x Phi(x) = 0.5 x erfc(-x / sqrt2), with erfc on both sides so
  * that the negative tail keeps its relative accuracy (1 + erf(x/sqrt2)
  * cancels to 0 for x < -5.5 in float32). float32 has its own, cheaper
- * form (one exp, below: FA_FN(gelu_exp_f32)); what follows is float64's.
+ * form (one exp, below: fa_phi_ratio_f32); what follows is float64's.
  *
  * The argument t = -x/sqrt2 is formed as th + tl exactly (1/sqrt2 as a
  * hi + lo pair): erfc(t) decays like exp(-t^2), so the rounding of th alone
@@ -475,11 +486,6 @@ FA_INLINE FA_T FA_FN(gelu_tail_q)(FA_T w)
  * exp(-a^2/2) is shifted in exp_shifted's tiers on the negative side. a is
  * clamped at 19.8, where even FLT_MAX * gelu'(x) underflows to 0. */
 #define FA_GELU_A_MAX 19.8f
-FA_INLINE float FA_FN(gelu_exp_f32)(float a, float f)
-{
-    fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
-    return fa_exp_neg_core_f32(h.hi, h.lo, f);
-}
 
 FA_INLINE float FA_FN(gelu_abs_f32)(float x)
 {
@@ -492,7 +498,8 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
     if (sizeof(FA_T) == 4) {
         float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
         float m = fa_phi_ratio_f32(a);
-        float q = FA_FN(gelu_exp_f32)(a, xf > 0 ? m : a * m);
+        fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a); /* -a^2/2 exactly */
+        float q = fa_exp_neg_core_f32(h.hi, h.lo, xf > 0 ? m : a * m);
         /* both arms first: GCC does not if-convert an FMA inside one */
         float pos = FA_FMA_F32(-a, q, xf), neg = fa_signed_f32(q, xf);
         return xf > 0 ? pos : neg;
@@ -563,13 +570,20 @@ FA_INLINE FA_T FA_FN(gelu_tanh_w)(FA_T x, FA_T *lo)
     return hi;
 }
 
+/* -|wh + wl| as -|wh| + *lo: lo = wh >= 0 ? -wl : wl, a sign flip rather
+ * than a select. */
+FA_INLINE FA_T FA_FN(neg_abs2)(FA_T wh, FA_T wl, FA_T *lo)
+{
+    *lo = -FA_M(mulsign)(wl, wh);
+    return -FA_M(abs)(wh);
+}
+
 /* exp(-|w|) for w = wh + wl (|wl| <= ulp(wh)), as exp_neg_abs: shifted in
  * exp_shifted's tiers of t (wh for the negative side only, -|wh| for
  * sigmoid', symmetric). */
 FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T t, FA_T *g, FA_T *scale)
 {
-    FA_T a = -FA_M(abs)(wh);
-    FA_T al = -FA_M(mulsign)(wl, wh); /* wh >= 0 ? -wl : wl, without a select */
+    FA_T al, a = FA_FN(neg_abs2)(wh, wl, &al);
     return FA_FN(exp_shifted)(a, al, t, g, scale);
 }
 
@@ -590,10 +604,9 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_u)(FA_T z, FA_T alpha, FA_T *ul)
  * e / (1 + e) = e is exact; exp_neg_core rounds it once. */
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
-    FA_T ul;
+    FA_T ul, al;
     FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    /* -|uh + ul| = -|uh| + (uh >= 0 ? -ul : ul): a sign flip, not a select */
-    FA_T e = FA_FN(exp_neg_core)(-FA_M(abs)(uh), -FA_M(mulsign)(ul, uh), FA_C(1));
+    FA_T a = FA_FN(neg_abs2)(uh, ul, &al), e = FA_FN(exp_neg_core)(a, al, FA_C(1));
     return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 
@@ -608,11 +621,9 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 }
 FA_INLINE FA_T FA_FN(gelu_tanh)(FA_T x)
 {
-    FA_T wl, e;
-    FA_T wh = FA_FN(gelu_tanh_w)(x, &wl);
-    /* x e as silu's (exp_times) */
-    FA_T xe = FA_FN(exp_times)(-FA_M(abs)(wh), -FA_M(mulsign)(wl, wh), FA_FN(clamp_neg)(x), &e);
-    return (wh >= 0 ? x : xe) / (FA_C(1) + e);
+    FA_T wl, al;
+    FA_T wh = FA_FN(gelu_tanh_w)(x, &wl), a = FA_FN(neg_abs2)(wh, wl, &al);
+    return FA_FN(x_sigmoid)(x, a, al); /* wh has x's sign */
 }
 
 /* d/dx x s(w) = s + x s (1 - s) w', w' = A + 3 B x^2, s = sigmoid(w):

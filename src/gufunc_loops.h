@@ -12,6 +12,7 @@
  * pointer and stride of operand k, dims[1] the row length n, and the core
  * strides follow the outer ones in steps[], one per core dimension. */
 #include <math.h>
+#include "hand_loops.h" /* FA_IVDEP */
 
 #define FA_ROW_BLOCK 256 /* elements of a row per chunk (stack buffers) */
 enum { FA_STORE_NATIVE = 0, FA_STORE_HALF = 1, FA_STORE_FLOAT = 2 }; /* rowwise_defs.h */
@@ -51,6 +52,13 @@ FA_INLINE void fa_acc_add(fa_acc *a, int j, double v, double vl, const int comp)
     fa_sum_add(&a->s[j], &a->c[j], v, vl, comp);
 }
 
+/* The total of a compensated sum s + c: a non-finite s keeps no
+ * compensation (once a term is inf, TwoSum's inf - inf made c NaN). */
+FA_INLINE double fa_sum_total(double s, double c)
+{
+    return isfinite(s) ? s + c : s;
+}
+
 /* The total of the first `lanes` lanes, as hi + *lo: folded in halves
  * (each fold an element-wise loop too). */
 FA_INLINE double fa_acc_total(fa_acc *a, double *lo, const int lanes)
@@ -60,7 +68,7 @@ FA_INLINE double fa_acc_total(fa_acc *a, double *lo, const int lanes)
             a->c[j] += a->c[j + h];
             fa_acc_add(a, j, a->s[j + h], 0.0, 1);
         }
-    double hi = a->s[0] + a->c[0];
+    double hi = fa_sum_total(a->s[0], a->c[0]);
     *lo = a->c[0] - (hi - a->s[0]);
     *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
     return hi;

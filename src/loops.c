@@ -11,18 +11,10 @@
 #include "fastact.h"
 #include "half.h"
 #include "blocks.h"
-#include "mask_grads.h"
+#include "hand_loops.h"
 #include "activations.h"
-
-#if defined(__clang__)
-#define FA_IVDEP _Pragma("clang loop vectorize(assume_safety)")
-#elif defined(__GNUC__)
-#define FA_IVDEP _Pragma("GCC ivdep")
-#else
-#define FA_IVDEP
-#endif
-#include "param_loops.h" /* uses FA_IVDEP */
-
+#include "mask_grads.h"
+#include "param_loops.h"
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
  * An output either is an input exactly (in place), or does not overlap it,

@@ -8,24 +8,12 @@
  * from folding the load into the masked move. Results are those of the
  * scalar kernels in activation_defs.h, bit for bit.
  *
- * Included by loops.c. FA_HAND(K, S) names the hand loop of kernel K for
- * dtype S if there is one (a macro FA_HAND_<K>_<S> defined as "~, fn"),
- * else fa_hand_none; a hand loop does elements [0, its return value) of a
- * block (whole vectors), the generic loop the rest. Only the hoisted-
- * parameter path (FA_PARAMS_CONST) uses them. param_loops.h defines more
- * through the same hook: loops specialised on a parameter's value. */
+ * Included by loops.c, through the FA_HAND hook of hand_loops.h. relu6's
+ * edges are those of relu6_grad (hardtanh_grad with 0, 6). */
 #ifndef FASTACT_MASK_GRADS_H
 #define FASTACT_MASK_GRADS_H
 
-#define FA_SECOND_(a, b, ...) b
-#define FA_SECOND(...) FA_SECOND_(__VA_ARGS__)
-#define FA_HAND(K, S) FA_SECOND(FA_CAT(FA_HAND_, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
-
-static inline fa_intp fa_hand_none(void *dst, char **a, const double *p, fa_intp m)
-{
-    (void)dst, (void)a, (void)p, (void)m;
-    return 0;
-}
+#include "hand_loops.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -1,5 +1,5 @@
 /* Loops specialised on a hoisted parameter's value (FA_HAND hand loops,
- * mask_grads.h; the FA_PARAMS_CONST path only). A kernel whose cheap form
+ * hand_loops.h; the FA_PARAMS_CONST path only). A kernel whose cheap form
  * depends on its parameter runs that form for the whole block when the
  * parameter allows it, and its general form otherwise, instead of both
  * forms per element behind a select:
@@ -18,6 +18,8 @@
  * as the generic loop converts them (FA_PH). */
 #ifndef FASTACT_PARAM_LOOPS_H
 #define FASTACT_PARAM_LOOPS_H
+
+#include "hand_loops.h"
 
 /* NAME: y[i] = FAST for the whole block where COND, else SLOW. */
 #define FA_PARAM_LOOP(NAME, T, COND, FAST, SLOW)                                 \

@@ -30,18 +30,12 @@
 #define FASTACT_PRELU_REDUCE_H
 
 #include <math.h>
+#include "hand_loops.h" /* FA_IVDEP */
 #include <stdlib.h>
 
 #define FA_PRELU_BLOCK ((fa_intp)1 << 15) /* elements per block (~one chunk of a thread) */
 #define FA_PRELU_LANES 16                 /* partial sums of a (row, channel) run over k */
 #define FA_PRELU_FALLBACK_CHANNELS 64     /* channels per pass when the partials' malloc fails */
-
-/* The total of a compensated sum (fa_sum_add, gufunc_loops.h); a
- * non-finite sum keeps no compensation (inf - inf would turn it into NaN). */
-static inline double fa_prelu_total(double s, double c)
-{
-    return isfinite(s) ? s + c : s;
-}
 
 /* Storage access per dtype: loops.c's FA_ST / FA_LD_ / FA_STO_ / FA_CT /
  * FA_KS_ (float16 computed in float). */
@@ -234,12 +228,15 @@ static inline double fa_prelu_total(double s, double c)
                     double *p = part + 2 * c * full;                                                  \
                     fa_prelu_block_##S(a, st, cs, rest, 0, c, k, p, p + c);                           \
                 }                                                                                     \
-                for (fa_intp j = 0; j < c; j++) {                                                     \
-                    double s = 0.0, e = 0.0;                                                          \
-                    for (fa_intp b = 0; b < nblocks; b++)                                             \
-                        fa_sum_add(&s, &e, part[2 * c * b + j], part[2 * c * b + c + j], 1);          \
-                    *(double *)(gw + j * steps[15]) = fa_prelu_total(s, e);                           \
-                }                                                                                     \
+                /* the blocks' partials summed into block 0's, channels inner (a                      \
+                 * vector loop; each channel's terms in block order, as from 0) */                    \
+                for (fa_intp j = 0; j < 2 * c; j++) part[j] += 0.0; /* 0 + p: -0 -> +0 */             \
+                for (fa_intp b = 1; b < nblocks; b++)                                                 \
+                    for (fa_intp j = 0; j < c; j++)                                                   \
+                        fa_sum_add(&part[j], &part[c + j], part[2 * c * b + j],                       \
+                                   part[2 * c * b + c + j], 1);                                       \
+                for (fa_intp j = 0; j < c; j++)                                                       \
+                    *(double *)(gw + j * steps[15]) = fa_sum_total(part[j], part[c + j]);             \
                 free(part);                                                                           \
                 continue;                                                                             \
             }                                                                                         \
@@ -260,7 +257,7 @@ static inline double fa_prelu_total(double s, double c)
                 }                                                                                     \
                 for (fa_intp j = j0; j < j1; j++)                                                     \
                     *(double *)(gw + j * steps[15]) =                                                 \
-                        fa_prelu_total(tot[j - j0], tot[FA_PRELU_FALLBACK_CHANNELS + j - j0]);        \
+                        fa_sum_total(tot[j - j0], tot[FA_PRELU_FALLBACK_CHANNELS + j - j0]);          \
             }                                                                                         \
         }                                                                                             \
         fa_clear_fp_flags(); /* the serial parts ran outside fa_run */                              \

@@ -248,25 +248,24 @@ static void FA_FN(stats_tiny)(FA_FN(row_stats) *st, const char *p, fa_intp s, fa
     st->sum = fa_acc_total(&acc, &st->sum_lo, FA_LANES);
 }
 
-/* The statistics pass. store: keep each exp there (a contiguous output
- * row), so that softmax then only scales them. top: S' and cnt (log_softmax
- * and the cross entropy), else cnt = 0 and sum = cnt + S' (softmax). */
-FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T *store,
-                                             const int top, const int unit_t)
+/* The statistics pass over a row whose max is m. top: S' and cnt
+ * (log_softmax and the cross entropy), else cnt = 0 and sum = cnt + S'
+ * (softmax), each exp kept in store (a contiguous output row, so that
+ * softmax then only scales them) unless it is NULL. */
+FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T m,
+                                             FA_T *store, const int top, const int unit_t)
 {
     FA_FN(row_stats) st;
     FA_T buf[FA_ROW_BLOCK], ebuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK];
     fa_vacc acc;
     FA_RU cnt = 0;
-    st.m = FA_FN(row_max)(p, s, n, kind);
+    st.m = m;
     st.ti = FA_C(1) / t;
     fa_vacc_init(&acc);
     FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(p, s, k, len, kind, buf);
-        FA_T *e = store ? store + k : ebuf;
-        if (top && store) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, vbuf, unit_t);
-        else if (top) cnt += FA_FN(exp_chunk)(x, len, st.m, t, st.ti, NULL, vbuf, unit_t);
-        else FA_FN(exp_chunk)(x, len, st.m, t, st.ti, e, NULL, unit_t);
+        FA_T *e = top ? NULL : (store ? store + k : ebuf);
+        cnt += FA_FN(exp_chunk)(x, len, m, t, st.ti, e, top ? vbuf : NULL, unit_t);
         /* float rows: plain double sums of these positive terms are exact
          * enough; double rows: compensated */
         FA_FN(vacc_chunk)(&acc, top ? vbuf : e, NULL, NULL, len, sizeof(FA_T) == 8);
@@ -278,10 +277,10 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
 }
 
 /* The statistics in top mode (rare: see softmax_stats), out of line. */
-static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t)
+static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T m)
 {
-    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, kind, t, NULL, 1, 0);
-    return FA_FN(stats_core)(p, s, n, kind, t, NULL, 1, 1);
+    if (t != FA_C(1)) return FA_FN(stats_core)(p, s, n, kind, t, m, NULL, 1, 0);
+    return FA_FN(stats_core)(p, s, n, kind, t, m, NULL, 1, 1);
 }
 
 /* The statistics of a row; with need_top, S' must keep its bits (for a
@@ -291,9 +290,10 @@ static FA_FN(row_stats) FA_FN(stats_top)(const char *p, fa_intp s, fa_intp n, in
 FA_INLINE FA_FN(row_stats) FA_FN(softmax_stats)(const char *p, fa_intp s, fa_intp n, int kind, FA_T t, FA_T *store,
                                                 int need_top)
 {
-    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, kind, t, store, 0, 0)
-                                       : FA_FN(stats_core)(p, s, n, kind, t, store, 0, 1);
-    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, kind, t);
+    FA_T m = FA_FN(row_max)(p, s, n, kind);
+    FA_FN(row_stats) st = t != FA_C(1) ? FA_FN(stats_core)(p, s, n, kind, t, m, store, 0, 0)
+                                       : FA_FN(stats_core)(p, s, n, kind, t, m, store, 0, 1);
+    if (need_top && !((st.sum - 1.0) + st.sum_lo >= 0x1p-20)) st = FA_FN(stats_top)(p, s, n, kind, t, m);
     return st;
 }
 
@@ -338,7 +338,7 @@ FA_INLINE void FA_FN(scale)(FA_T *y, fa_intp n, FA_T h, FA_T l)
 FA_INLINE void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, fa_intp sy, fa_intp n, FA_T t,
                                       int kind, FA_T f, int top, FA_FN(row_stats) *out)
 {
-    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK], vbuf[FA_ROW_BLOCK], l;
+    FA_T buf[FA_ROW_BLOCK], obuf[FA_ROW_BLOCK], l;
     if (!kind && sy == (fa_intp)sizeof(FA_T)) {
         /* a contiguous output row: keep the exps there (in place too: each
          * element is read before it is written), then scale them */
@@ -353,7 +353,8 @@ FA_INLINE void FA_FN(scaled_softmax_row)(const char *xp, fa_intp sx, char *yp, f
     FA_CHUNKS(k, len, n) {
         const FA_T *x = FA_FN(row_in)(xp, sx, k, len, kind, buf);
         FA_T *y = FA_FN(row_dst)(yp, sy, k, kind, obuf);
-        FA_FN(exp_chunk)(x, len, out->m, t, out->ti, y, vbuf, 0); /* vbuf: unused */
+        if (t == FA_C(1)) FA_FN(exp_chunk)(x, len, out->m, t, out->ti, y, NULL, 1);
+        else FA_FN(exp_chunk)(x, len, out->m, t, out->ti, y, NULL, 0);
         FA_FN(scale)(y, len, h, l);
         FA_FN(row_flush)(yp, sy, k, len, kind, y, obuf);
     }

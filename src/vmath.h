@@ -23,7 +23,7 @@
  * _f64 for float64):
  *   fa_exp_core_f32(a, b, m)  m * exp(a + b), b the low part of a
  *                             double-word argument (|b| <= a few ulp(a)),
- *                             0 < m <= 1 applied before the 2^n scaling.
+ *                             m of either sign applied before the 2^n scaling.
  *                             E.g. exp(-x^2/2) to full accuracy for large
  *                             |x|: p = fa_two_prod_f32(x, -0.5f * x);
  *                             fa_exp_core_f32(p.hi, p.lo, 1.0f).

@@ -85,11 +85,11 @@ FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, c
 
 /* m * exp(a + b): the exp kernel. b is the low part of a double-word
  * argument (|b| at most a few ulp(a); 0 for a plain exp) and m a factor
- * in (0, 1] applied to the mantissa before the final scaling, so that a
- * subnormal result is still rounded only once. Any a: 2^n in two steps
- * (see the top of this file). fa_exp_neg_core (a <= 0) also takes a
- * factor of either sign up to FA_BIG in magnitude: x exp(-|x|) rounded
- * once as a normal number. */
+ * of either sign (celu with alpha < 0 passes alpha) applied to the
+ * mantissa before the final scaling, so that a subnormal result is still
+ * rounded only once. Any a: 2^n in two steps (see the top of this file).
+ * fa_exp_neg_core (a <= 0) takes factors up to FA_BIG in magnitude: x
+ * exp(-|x|) rounded once as a normal number. */
 FA_INLINE float fa_exp_core_f32(float a, float b, float m)
 {
     a = a < -104.0f ? -104.0f : a;

@@ -25,7 +25,7 @@ from fastact._registry import Activation
 
 from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype
 from function_cases import ACCURACY, GRADCHECK, Budget, cancellation_scale, param_sets, with_param_sets
-from inputs import DIRECTIONS, FLOAT_DTYPES, dtype_id, reference_of
+from inputs import DIRECTIONS, FLOAT_DTYPES, backward_args, dtype_id, reference_of
 from ulp import assert_ulp_close, ulp_distance
 
 N = 400
@@ -61,11 +61,6 @@ def budget_for(budget: Budget, direction: str, dtype) -> int:
     return 1 if dtype == np.float16 else getattr(budget, direction)
 
 
-def saved_tensor(act: Activation, x: np.ndarray, params: dict) -> np.ndarray:
-    """What the backward takes: x itself, or the reference's f(x)."""
-    return x if act.saved == "input" else np.asarray(reference_of(act, "forward")(x, **params))
-
-
 def correctly_rounded_values(act: Activation, direction: str, args: tuple, params: dict, dtype) -> np.ndarray:
     """mpmath's f(x) (args = x, others) or grad * f'(saved) (args = grad,
     saved, others), each correctly rounded to dtype."""
@@ -95,7 +90,7 @@ def test_within_budget_of_correctly_rounded(act: Activation, params, dtype, dire
     if direction == "forward":
         args = (x, *others)
     else:
-        args = (rng.uniform(0.5, 2.0, x.shape).astype(dtype), saved_tensor(act, x, params), *others)
+        args = backward_args(act, rng.uniform(0.5, 2.0, x.shape).astype(dtype), (x, *others), params)
     expected = correctly_rounded_values(act, direction, args, params, dtype)
     actual = getattr(act, direction)(*args, **params)
     if isinstance(actual, tuple):  # prelu_backward: (grad_x, grad_weight); grad_x here
@@ -130,7 +125,7 @@ def test_backward_with_a_large_grad_in_the_tails(act: Activation, params, dtype,
     x = np.concatenate([-m, m]).astype(dtype)
     grads = np.array([np.finfo(dtype).max / 2, np.sqrt(np.finfo(dtype).max)], dtype)
     x, grad = np.tile(x, grads.size), np.repeat(grads, x.size)
-    args = (grad, saved_tensor(act, x, params), *other_inputs(act, x, rng))
+    args = backward_args(act, grad, (x, *other_inputs(act, x, rng)), params)
     expected = correctly_rounded_values(act, "backward", args, params, dtype)
     assert_ulp_close(act.backward(*args, **params), expected, ACCURACY[act.name].budget.backward,
                      inputs={"grad": grad, "x": x}, what=f"{act.name} backward, large grad",

@@ -162,6 +162,25 @@ def test_parameter_loops_agree_bitwise(act, params, dtype, direction, rng) -> No
     np.testing.assert_array_equal(strided, hoisted)
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize(("name", "params"), [("relu", {}), ("relu6", {}),
+                                              ("hardtanh", {"min_val": -2.0, "max_val": 0.5})])
+def test_mask_grad_loops_agree_bitwise(name, params, dtype, rng) -> None:
+    """relu, relu6 and hardtanh backwards have hand-written AVX-512 loops
+    (src/mask_grads.h) on the contiguous path; strided data runs the scalar
+    kernel. Both give the same bits, edges, zeros, infinities and NaN
+    included."""
+    edges = [0.0, -0.0, 6.0, -2.0, 0.5, np.inf, -np.inf, np.nan, 1e-45, -1e-45]
+    x = np.concatenate([rng.uniform(-8, 8, 997), np.repeat(edges, 7)]).astype(dtype)
+    g = np.concatenate([rng.uniform(-2, 2, x.size - 3), [np.inf, -np.inf, np.nan]]).astype(dtype)
+    rng.shuffle(x)
+    fn = getattr(fastact, name + "_backward")
+    contiguous = fn(g, x, **params)
+    strided = fn(np.repeat(g, 2)[::2], np.repeat(x, 2)[::2], **params)
+    np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided))
+    np.testing.assert_array_equal(contiguous, strided)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("act", activation_params(is_plain))

@@ -156,6 +156,22 @@ def test_special_rows(name, dtype) -> None:
         np.testing.assert_array_equal(np.isnan(ref(name)(x)), np.isnan(y))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=dtype_id)
+@pytest.mark.parametrize("name", NAMES)
+def test_backward_with_an_infinite_grad(name, dtype) -> None:
+    """An inf in grad makes the row's sum inf, not NaN: the other entries
+    are -+inf (inf - inf = NaN only at the inf itself), as the reference;
+    the compensated sum must not turn inf into NaN through its low part."""
+    x = np.array([[0.1, 0.5, -1.0, 2.0], [0.3, -0.2, 0.0, 1.0]], dtype)
+    g = np.array([[1.0, np.inf, 0.5, -2.0], [1.0, -np.inf, 0.5, np.inf]], dtype)
+    y = fwd(name)(x)
+    with np.errstate(invalid="ignore"):
+        want = ref(name, "backward")(g, y)
+    got = bwd(name)(g, y)
+    assert np.isinf(want[0]).sum() == 3  # the case this test is about
+    np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_empty_rows_and_batches(name) -> None:
     for shape in ((0, 5), (3, 0), (0,), (2, 0, 4)):

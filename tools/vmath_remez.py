@@ -306,7 +306,8 @@ def erfc_f64():  # three pieces: erfc_f64 17 0 2, erfc_f64 17 2 6, erfc_f64 17 6
 
 # Phi(-a) exp(a^2/2) = t R(t) / 2 for float32 gelu (vmath_erf.h
 # fa_phi_ratio_f32): R(t) = erfc(z) exp(z^2) / t, z = 2 (1/t - 1) = a/sqrt2,
-# a polynomial in u = t - tc for 0 <= z <= 10.2, relative error; c0 as hi + lo.
+# a polynomial in u = t - tc for 0 <= z <= 14 (the default), relative error;
+# c0 as hi + lo.
 def _mills(prec, deg, zhi):
     dt, eps = prec
 
@@ -323,11 +324,11 @@ def _mills(prec, deg, zhi):
 
 @fit
 def mills_f32():
-    return _mills(F32, _arg(2, 10), _arg(3, 14.0)), F32[0], 0
+    return _mills(F32, _arg(2, 11), _arg(3, 14.0)), F32[0], 0
 
 
 # log1p(e) = e + e^2 P(e - 1/2) on 0 <= e <= 1, for log1p(exp(-|x|)) (log_sigmoid,
-# softplus, bce: activation_defs.h FA_FN(log1p_unit)). Weight: the error of
+# softplus, bce: vmath_log.h fa_vm_log1p_unit). Weight: the error of
 # e^2 P relative to log1p(e).
 # P is a polynomial in e - 1/2 (better conditioned than powers of e on [0, 1]).
 def _log1p_unit(prec, deg):
@@ -340,7 +341,7 @@ def _log1p_unit(prec, deg):
 
 @fit
 def log1p_unit_f32():
-    return _log1p_unit(F32, _arg(2, 9)), F32[0], 0
+    return _log1p_unit(F32, _arg(2, 8)), F32[0], 0
 
 
 @fit

@@ -1,0 +1,35 @@
+/* What the element-wise loops (loops.c) and their hand-written variants
+ * share: FA_IVDEP, and the FA_HAND hook.
+ *
+ * FA_HAND(K, S) names the hand loop of kernel K for dtype S if there is one
+ * (a macro FA_HAND_<K>_<S> defined as "~, fn"), else fa_hand_none. A hand
+ * loop does elements [0, its return value) of a block (whole vectors), the
+ * generic loop the rest; only the hoisted-parameter path (FA_PARAMS_CONST)
+ * uses them. mask_grads.h (full-width grad loads) and param_loops.h (loops
+ * specialised on a parameter's value) define them. */
+#ifndef FASTACT_HAND_LOOPS_H
+#define FASTACT_HAND_LOOPS_H
+
+#include "fastact.h"
+
+/* Vectorise despite possible aliasing of output and inputs (why that is
+ * safe: loops.c, "Per dtype"). */
+#if defined(__clang__)
+#define FA_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define FA_IVDEP _Pragma("GCC ivdep")
+#else
+#define FA_IVDEP
+#endif
+
+#define FA_SECOND_(a, b, ...) b
+#define FA_SECOND(...) FA_SECOND_(__VA_ARGS__)
+#define FA_HAND(K, S) FA_SECOND(FA_CAT(FA_HAND_, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
+
+static inline fa_intp fa_hand_none(void *dst, char **a, const double *p, fa_intp m)
+{
+    (void)dst, (void)a, (void)p, (void)m;
+    return 0;
+}
+
+#endif

@@ -493,7 +493,7 @@ FA_INLINE float FA_FN(gelu_abs_f32)(float x)
     return a > FA_GELU_A_MAX ? FA_GELU_A_MAX : a;
 }
 
-FA_INLINE FA_T FA_FN(gelu)(FA_T x)
+FA_INLINE FA_T FA_FN(gelu_closed)(FA_T x)
 {
     if (sizeof(FA_T) == 4) {
         float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
@@ -510,6 +510,18 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
     FA_T e = FA_FN(phi_scaled)(xc, NULL, &scale);
     FA_T tail = -(e * FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc))) * scale;
     return x < FA_GELU_TAIL ? tail : main;
+}
+
+/* float32 on [-5, 5): x Phi(x) from the table where it is cheap
+ * (FA_GELU_TABLE, gelu_table.h); the closed form elsewhere. */
+FA_INLINE FA_T FA_FN(gelu)(FA_T x)
+{
+    if (sizeof(FA_T) == 4 && FA_GELU_TABLE) {
+        float xf = (float)x, t = xf * fa_gelu_tab_f32(fa_gelu_phi_tab, xf);
+        float c = FA_FN(gelu_closed)(x);
+        return fa_gelu_tab_in(xf) ? t : c;
+    }
+    return FA_FN(gelu_closed)(x);
 }
 
 /* gelu'(x) = Phi(x) + x phi(x), as value * *scale. In the tail
@@ -846,10 +858,20 @@ FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
     FA_T scale, d = FA_FN(silu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(silu)(x, d)) * scale;
 }
-FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
+FA_INLINE FA_T FA_FN(gelu_grad_closed)(FA_T g, FA_T x)
 {
     FA_T scale, d = FA_FN(gelu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(gelu)(x, d)) * scale;
+}
+/* float32 on [-5, 5): g gelu'(x) from the table, as the forward. */
+FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
+{
+    if (sizeof(FA_T) == 4 && FA_GELU_TABLE) {
+        float xf = (float)x, t = (float)g * fa_gelu_tab_f32(fa_gelu_der_tab, xf);
+        float c = FA_FN(gelu_grad_closed)(g, x);
+        return fa_gelu_tab_in(xf) ? t : c;
+    }
+    return FA_FN(gelu_grad_closed)(g, x);
 }
 FA_INLINE FA_T FA_FN(gelu_tanh_grad)(FA_T g, FA_T x)
 {

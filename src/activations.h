@@ -7,6 +7,7 @@
 
 #include "vmath.h"
 #include "root_polys.h"
+#include "gelu_table.h"
 
 #define FA_PASTE3_(a, b, c) a##b##c
 #define FA_PASTE3(a, b, c) FA_PASTE3_(a, b, c)

@@ -205,6 +205,25 @@ def test_float32_dense_sweep_against_float64(act: Activation, params, direction)
     )
 
 
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_gelu_float32_table_edges(direction) -> None:
+    """float32 gelu on [-5, 5) is a table of 32 polynomials (src/gelu_tables.h,
+    intervals of 5/16): every float32 within 300 steps of each interval edge
+    (where the index, computed in float, may pick the neighbour's polynomial)
+    and around gelu's root, against the float64 reference."""
+    points = np.concatenate([np.float32(-5 + np.arange(33) * (5 / 16)), [np.float32(-0.75179152)]])
+    steps = np.arange(-300, 301, dtype=np.int32)
+    bits = (np.abs(points).view(np.int32)[:, None] + steps).ravel()
+    x = np.where(np.repeat(points, steps.size) < 0, -1, 1) * bits.view(np.float32)
+    x = np.unique(x[np.isfinite(x)].astype(np.float32))
+    fn = fastact.gelu if direction == "forward" else fastact.gelu_backward
+    args = (x,) if direction == "forward" else (np.ones_like(x), x)
+    want = getattr(fastact.reference, "gelu" if direction == "forward" else "gelu_backward")(
+        *(a.astype(np.float64) for a in args))
+    assert_ulp_close(fn(*args), np.asarray(want).astype(np.float32), getattr(ACCURACY["gelu"].budget, direction),
+                     inputs={"x": x}, what=f"gelu {direction} table edges")
+
+
 # Where exp(x) is subnormal but the result is not (or is a larger subnormal):
 # the negative tails, every float32 there.
 TAILS = {

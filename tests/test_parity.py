@@ -181,6 +181,31 @@ def test_mask_grad_loops_agree_bitwise(name, params, dtype, rng) -> None:
     np.testing.assert_array_equal(contiguous, strided)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
+def test_gelu_table_loops_agree_bitwise(dtype, rng) -> None:
+    """float32 gelu and its backward take [-5, 5) from a table; on AVX-512
+    the contiguous path is a hand loop (src/gelu_loops.h) that falls back to
+    the closed form per vector of 16 with a lane outside, strided data runs
+    the scalar kernel lane by lane. Both give the same bits: whole vectors
+    inside, vectors with one lane outside, the table's edges (every interval
+    boundary and its neighbours), zeros, infinities and NaN."""
+    edges = np.float32(-5 + np.arange(33) * (5 / 16))
+    near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
+    big = float(np.finfo(dtype).max)
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -0.7517915, 12.0, -12.0, big, -big]
+    inside = rng.uniform(-5, 5, 16 * 64)  # whole vectors: the table alone
+    mixed = np.concatenate([rng.uniform(-7, 7, 997), near, np.repeat(specials, 5)])
+    rng.shuffle(mixed)
+    x = np.concatenate([inside, mixed]).astype(dtype)
+    g = rng.uniform(-2, 2, x.size).astype(dtype)
+    g[-3:] = [np.inf, -np.inf, np.nan]
+    for fn, args in ((fastact.gelu, (x,)), (fastact.gelu_backward, (g, x))):
+        contiguous = fn(*args)
+        strided = fn(*(np.repeat(a, 2)[::2] for a in args))
+        np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided))
+        np.testing.assert_array_equal(contiguous, strided)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("act", activation_params(is_plain))

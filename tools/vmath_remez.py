@@ -101,11 +101,11 @@ def _round2(c, dtype):
     return hi + mp.mpf(float(dtype(float(c - hi))))
 
 
-def rounded_fit(g, w, basis, a, b, dtype, eps, split_c0=False):
+def rounded_fit(g, w, basis, a, b, dtype, eps, split_c0=False, n_grid=4000):
     """Remez, then round to dtype: the better of (a) rounding every
     coefficient and (b) rounding them one at a time, lowest order first,
     refitting the remaining ones after each rounding."""
-    xs = _cheb_grid(a, b, 4000)
+    xs = _cheb_grid(a, b, n_grid)
 
     def err_of(cs):
         return max(abs(w(x) * (g(x) - mp.fsum(c * phi(x) for c, phi in zip(cs, basis))))

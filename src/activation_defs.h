@@ -420,7 +420,8 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 /* gelu(x) = x Phi(x) = 0.5 x erfc(-x / sqrt2), with erfc on both sides so
  * that the negative tail keeps its relative accuracy (1 + erf(x/sqrt2)
  * cancels to 0 for x < -5.5 in float32). float32 has its own, cheaper
- * form (one exp, below: fa_phi_ratio_f32); what follows is float64's.
+ * forms: a table on [-5, 5) where the lookup is cheap (gelu_table.h), one
+ * exp elsewhere (below: fa_phi_ratio_f32); what follows is float64's.
  *
  * The argument t = -x/sqrt2 is formed as th + tl exactly (1/sqrt2 as a
  * hi + lo pair): erfc(t) decays like exp(-t^2), so the rounding of th alone

@@ -420,7 +420,7 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 /* gelu(x) = x Phi(x) = 0.5 x erfc(-x / sqrt2), with erfc on both sides so
  * that the negative tail keeps its relative accuracy (1 + erf(x/sqrt2)
  * cancels to 0 for x < -5.5 in float32). float32 has its own, cheaper
- * forms: a table on [-5, 5) where the lookup is cheap (gelu_table.h), one
+ * forms: a table on [-5, 5) where the lookup is cheap (FA_TABLED), one
  * exp elsewhere (below: fa_phi_ratio_f32); what follows is float64's.
  *
  * The argument t = -x/sqrt2 is formed as th + tl exactly (1/sqrt2 as a
@@ -513,16 +513,9 @@ FA_INLINE FA_T FA_FN(gelu_closed)(FA_T x)
     return x < FA_GELU_TAIL ? tail : main;
 }
 
-/* float32 on [-5, 5): x Phi(x) from the table where it is cheap
- * (FA_GELU_TABLE, gelu_table.h); the closed form elsewhere. */
 FA_INLINE FA_T FA_FN(gelu)(FA_T x)
 {
-    if (sizeof(FA_T) == 4 && FA_GELU_TABLE) {
-        float xf = (float)x, t = xf * fa_gelu_tab_f32(fa_gelu_phi_tab, xf);
-        float c = FA_FN(gelu_closed)(x);
-        return fa_gelu_tab_in(xf) ? t : c;
-    }
-    return FA_FN(gelu_closed)(x);
+    return FA_TABLED(gelu_phi, x, x, FA_FN(gelu_closed)(x));
 }
 
 /* gelu'(x) = Phi(x) + x phi(x), as value * *scale. In the tail
@@ -659,7 +652,7 @@ FA_INLINE FA_T FA_FN(gelu_tanh_deriv)(FA_T x, FA_T *g, FA_T *scale)
  *   x <  0: tanh(log1p(w))   = n / (n + 2),  n = w (w + 2)
  * Neither overflows nor cancels; the tail as in silu (there n/(n+2) is w
  * exactly). */
-FA_INLINE FA_T FA_FN(mish)(FA_T x)
+FA_INLINE FA_T FA_FN(mish_closed)(FA_T x)
 {
     FA_T w, xw = FA_FN(exp_times)(-FA_M(abs)(x), FA_C(0), FA_FN(clamp_neg)(x), &w);
     FA_T n = w * (w + FA_C(2));
@@ -668,6 +661,11 @@ FA_INLINE FA_T FA_FN(mish)(FA_T x)
     FA_T num = x >= 0 ? x * a : xw * (w + FA_C(2));
     FA_T den = x >= 0 ? a + FA_C(2) * (w * w) : n + FA_C(2);
     return num / den;
+}
+/* float32 on [-8, 8): x tanh(softplus(x)) from the table */
+FA_INLINE FA_T FA_FN(mish)(FA_T x)
+{
+    return FA_TABLED(mish_ts, x, x, FA_FN(mish_closed)(x));
 }
 
 /* mish'(x) = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x)), as one
@@ -730,18 +728,26 @@ FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 
 /* log_sigmoid ----------------------------------------------------------- */
 /* min(x, 0) - log1p(exp(-|x|)): both terms <= 0, no cancellation. */
-FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
+FA_INLINE FA_T FA_FN(log_sigmoid_closed)(FA_T x)
 {
     FA_T l = FA_M(log1p_unit)(FA_M(exp_neg)(-FA_M(abs)(x)));
     return x > 0 ? -l : x - l;
 }
+FA_INLINE FA_T FA_FN(log_sigmoid)(FA_T x)
+{
+    return FA_TABLED(log_sigmoid, x, 1, FA_FN(log_sigmoid_closed)(x));
+}
 
 /* log_sigmoid'(x) = sigmoid(-x) = (x >= 0 ? e : 1) / (1 + e). */
-FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
+FA_INLINE FA_T FA_FN(log_sigmoid_grad_closed)(FA_T g, FA_T x)
 {
     /* e tiny and in the numerator for x >> 0: tiers of -x */
     FA_T scale, e = FA_FN(exp_shifted)(-FA_M(abs)(x), FA_C(0), -x, &g, &scale);
     return (g * ((x >= 0 ? e : FA_C(1)) / (FA_C(1) + e))) * scale;
+}
+FA_INLINE FA_T FA_FN(log_sigmoid_grad)(FA_T g, FA_T x)
+{
+    return FA_TABLED(log_sigmoid_der, x, g, FA_FN(log_sigmoid_grad_closed)(g, x));
 }
 
 /* softsign -------------------------------------------------------------- */
@@ -854,33 +860,35 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
  * which near its one real root is the difference of two nearly equal terms;
  * there (|x - root| <= 0.25 ... 0.75) it is a fitted polynomial in x - root
  * instead (root_polys.h, tools/root_polys.py), accurate to the last bits. */
-FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
+FA_INLINE FA_T FA_FN(silu_grad_closed)(FA_T g, FA_T x)
 {
     FA_T scale, d = FA_FN(silu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(silu)(x, d)) * scale;
+}
+FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
+{
+    return FA_TABLED(silu_der, x, g, FA_FN(silu_grad_closed)(g, x));
 }
 FA_INLINE FA_T FA_FN(gelu_grad_closed)(FA_T g, FA_T x)
 {
     FA_T scale, d = FA_FN(gelu_deriv)(x, &g, &scale);
     return (g * FA_ROOT(gelu)(x, d)) * scale;
 }
-/* float32 on [-5, 5): g gelu'(x) from the table, as the forward. */
 FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
 {
-    if (sizeof(FA_T) == 4 && FA_GELU_TABLE) {
-        float xf = (float)x, t = (float)g * fa_gelu_tab_f32(fa_gelu_der_tab, xf);
-        float c = FA_FN(gelu_grad_closed)(g, x);
-        return fa_gelu_tab_in(xf) ? t : c;
-    }
-    return FA_FN(gelu_grad_closed)(g, x);
+    return FA_TABLED(gelu_der, x, g, FA_FN(gelu_grad_closed)(g, x));
 }
 FA_INLINE FA_T FA_FN(gelu_tanh_grad)(FA_T g, FA_T x)
 {
     FA_T scale, d = FA_FN(gelu_tanh_deriv)(x, &g, &scale);
     return (g * FA_ROOT(gelu_tanh)(x, d)) * scale;
 }
-FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x)
+FA_INLINE FA_T FA_FN(mish_grad_closed)(FA_T g, FA_T x)
 {
     FA_T scale, d = FA_FN(mish_deriv)(x, &g, &scale);
     return (g * FA_ROOT(mish)(x, d)) * scale;
+}
+FA_INLINE FA_T FA_FN(mish_grad)(FA_T g, FA_T x)
+{
+    return FA_TABLED(mish_der, x, g, FA_FN(mish_grad_closed)(g, x));
 }

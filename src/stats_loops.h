@@ -11,7 +11,9 @@
  * Every sample is read once, and nothing the size of z is allocated. The
  * work is done on blocks of up to B = FA_STATS_BLOCK contiguous values by
  * fa_stats_block_<name>: one loop evaluates f and f' into two small local
- * buffers (the shape of the element-wise loops, which GCC vectorises), a
+ * buffers (the shape of the element-wise loops, which GCC vectorises; a
+ * parameter-free kernel with a hand loop, FA_HAND, runs it first, so that
+ * a table kernel's lookups are not gathers and the bits are the same), a
  * second adds the four statistics into B accumulator lanes. Two paths:
  *   units  z's rows interleaved element by element (statistics over axis 0
  *          of a C-ordered (batch, units) array: the outer step is one
@@ -27,6 +29,10 @@
  * 2^53); sums are float64 whatever z's dtype. */
 
 #define FA_STATS_BLOCK 64
+/* The grad of f'(z) = f_grad(1, z), for the backward hand loops. */
+static const float fa_stats_ones_f32[FA_STATS_BLOCK] __attribute__((aligned(64))) = {[0 ... FA_STATS_BLOCK - 1] = 1.0f};
+static const double fa_stats_ones_f64[FA_STATS_BLOCK] __attribute__((aligned(64))) = {[0 ... FA_STATS_BLOCK - 1] = 1.0};
+static const float fa_stats_ones_f16[1] = {1.0f}; /* float16 has no hand loops */
 
 /* The activation's parameters as arguments: p[0..NP-1]. */
 #define FA_SP_0
@@ -42,11 +48,19 @@
         const FA_ST(S) *v, int w, const FA_CT(S) *p, FA_CT(S) t, double *acc)                     \
     {                                                                                             \
         enum { B = FA_STATS_BLOCK };                                                              \
-        FA_CT(S) yb[FA_STATS_BLOCK], db[FA_STATS_BLOCK];                                          \
+        _Alignas(64) FA_CT(S) yb[FA_STATS_BLOCK], db[FA_STATS_BLOCK];                             \
+        int j0 = 0, j1 = 0;                                                                       \
         (void)p;                                                                                  \
-        for (int j = 0; j < w; j++)                                                               \
+        if ((NP) == 0) { /* the element-wise loops' hand loops, where there are */               \
+            char *a[2] = {(char *)v, NULL};                                                       \
+            j0 = (int)FA_HAND(NAME, S)(yb, a, NULL, w);                                           \
+            a[0] = (char *)FA_CAT(fa_stats_ones_, S);                                             \
+            a[1] = (SAVED) == FA_SAVED_OUTPUT ? (char *)yb : (char *)v;                           \
+            j1 = (int)FA_HAND(NAME##_grad, S)(db, a, NULL, w);                                    \
+        }                                                                                         \
+        for (int j = j0; j < w; j++)                                                              \
             yb[j] = FA_CAT(fa_##NAME##_, FA_CAT(FA_KS_, S))(FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP));   \
-        for (int j = 0; j < w; j++)                                                               \
+        for (int j = j1; j < w; j++)                                                              \
             db[j] = FA_CAT(fa_##NAME##_grad_, FA_CAT(FA_KS_, S))(                                 \
                 (FA_CT(S))1, (SAVED) == FA_SAVED_OUTPUT ? yb[j] : FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP)); \
         for (int j = 0; j < w; j++) {                                                             \

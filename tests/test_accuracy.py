@@ -26,6 +26,7 @@ from fastact._registry import Activation
 from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype
 from function_cases import ACCURACY, GRADCHECK, Budget, cancellation_scale, param_sets, with_param_sets
 from inputs import DIRECTIONS, FLOAT_DTYPES, backward_args, dtype_id, reference_of
+from tables import TABLED, table_edges
 from ulp import assert_ulp_close, ulp_distance
 
 N = 400
@@ -205,23 +206,24 @@ def test_float32_dense_sweep_against_float64(act: Activation, params, direction)
     )
 
 
-@pytest.mark.parametrize("direction", DIRECTIONS)
-def test_gelu_float32_table_edges(direction) -> None:
-    """float32 gelu on [-5, 5) is a table of 32 polynomials (src/gelu_tables.h,
-    intervals of 5/16): every float32 within 300 steps of each interval edge
-    (where the index, computed in float, may pick the neighbour's polynomial)
-    and around gelu's root, against the float64 reference."""
-    points = np.concatenate([np.float32(-5 + np.arange(33) * (5 / 16)), [np.float32(-0.75179152)]])
+@pytest.mark.parametrize(("name", "direction"), sorted(TABLED))
+def test_float32_table_edges(name, direction) -> None:
+    """float32 gelu, mish, log_sigmoid and silu's backward read a table of 32
+    polynomials on part of their range (src/act_tables.h): every float32
+    within 300 steps of each interval edge (where the index, computed in
+    float, may pick the neighbour's polynomial), against the float64
+    reference. (The dense sweep above covers their insides.)"""
+    lo, hi, width = TABLED[(name, direction)]
+    points = table_edges(lo, hi, width)
     steps = np.arange(-300, 301, dtype=np.int32)
     bits = (np.abs(points).view(np.int32)[:, None] + steps).ravel()
     x = np.where(np.repeat(points, steps.size) < 0, -1, 1) * bits.view(np.float32)
     x = np.unique(x[np.isfinite(x)].astype(np.float32))
-    fn = fastact.gelu if direction == "forward" else fastact.gelu_backward
+    ufunc = name if direction == "forward" else name + "_backward"
     args = (x,) if direction == "forward" else (np.ones_like(x), x)
-    want = getattr(fastact.reference, "gelu" if direction == "forward" else "gelu_backward")(
-        *(a.astype(np.float64) for a in args))
-    assert_ulp_close(fn(*args), np.asarray(want).astype(np.float32), getattr(ACCURACY["gelu"].budget, direction),
-                     inputs={"x": x}, what=f"gelu {direction} table edges")
+    want = getattr(fastact.reference, ufunc)(*(a.astype(np.float64) for a in args))
+    assert_ulp_close(getattr(fastact, ufunc)(*args), np.asarray(want).astype(np.float32),
+                     getattr(ACCURACY[name].budget, direction), inputs={"x": x}, what=f"{name} {direction} table edges")
 
 
 # Where exp(x) is subnormal but the result is not (or is a larger subnormal):

@@ -39,6 +39,7 @@ from inputs import (
     sample,
     sample_grad,
 )
+from tables import TABLED, table_edges
 from ulp import assert_ulp_close
 
 
@@ -182,31 +183,35 @@ def test_mask_grad_loops_agree_bitwise(name, params, dtype, rng) -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
-def test_gelu_table_loops_agree_bitwise(dtype, rng) -> None:
-    """float32 gelu and its backward take [-5, 5) from a table; on AVX-512
-    the contiguous path is a hand loop (src/gelu_loops.h) that falls back to
-    the closed form per vector of 16 with a lane outside, strided data runs
-    the scalar kernel lane by lane. Both give the same bits: whole vectors
-    inside, vectors with one lane outside, the table's edges (every interval
-    boundary and its neighbours), zeros, infinities and NaN."""
-    edges = np.float32(-5 + np.arange(33) * (5 / 16))
+@pytest.mark.parametrize(("name", "direction"), sorted(TABLED))
+def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
+    """float32 kernels that read a table on part of their range (gelu, mish,
+    log_sigmoid, silu's backward: src/act_tables.h): on AVX-512 the
+    contiguous path is a hand loop (src/act_loops.h) that falls back to the
+    closed form per vector of 16 with a lane outside, strided data runs the
+    scalar kernel lane by lane. Both give the same bits: whole vectors
+    inside, vectors with lanes outside, every interval boundary and its
+    neighbours, zeros, infinities and NaN, at every start offset (the hand
+    loop aligns the output with a masked first vector)."""
+    lo, hi, width = TABLED[(name, direction)]
+    edges = table_edges(lo, hi, width)
     near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
     big = float(np.finfo(dtype).max)
-    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -0.7517915, 12.0, -12.0, big, -big]
-    inside = rng.uniform(-5, 5, 16 * 64)  # whole vectors: the table alone
-    mixed = np.concatenate([rng.uniform(-7, 7, 997), near, np.repeat(specials, 5)])
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -0.75179, -1.2785, -1.1924, 2 * hi, 2 * lo, big, -big]
+    inside = rng.uniform(lo, hi, 16 * 64)  # whole vectors: the table alone
+    mixed = np.concatenate([rng.uniform(1.4 * lo, 1.4 * hi, 997), near, np.repeat(specials, 5)])
     rng.shuffle(mixed)
     x = np.concatenate([inside, mixed]).astype(dtype)
+    x[[5, 9]] = [np.nan, 1.3 * hi]  # outside lanes in the aligning head (or the first vector)
     g = rng.uniform(-2, 2, x.size).astype(dtype)
     g[-3:] = [np.inf, -np.inf, np.nan]
-    x[[5, 9]] = [np.nan, 6.5]  # outside lanes in the aligning head (or the first vector)
-    for fn, args in ((fastact.gelu, (x,)), (fastact.gelu_backward, (g, x))):
-        strided = fn(*(np.repeat(a, 2)[::2] for a in args))
-        # every start offset: the hand loop first aligns the output with a masked vector
-        for k in range(17):
-            contiguous = fn(*(a[k:] for a in args))
-            np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
-            np.testing.assert_array_equal(contiguous, strided[k:])
+    fn = getattr(fastact, name if direction == "forward" else name + "_backward")
+    args = (x,) if direction == "forward" else (g, x)
+    strided = fn(*(np.repeat(a, 2)[::2] for a in args))
+    for k in range(17):
+        contiguous = fn(*(a[k:] for a in args))
+        np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
+        np.testing.assert_array_equal(contiguous, strided[k:])
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

@@ -1,0 +1,94 @@
+/* Hand-written AVX-512 loops for the float32 kernels with a table
+ * (act_table.h): per vector of 16, the table (fa_tab_v16: coefficients by
+ * vpermt2ps); only a vector with a lane outside the table's range (or NaN)
+ * also runs the closed form, 16 lanes at once, and takes it in those
+ * lanes (a NaN x gives x, as FA_TABLED says). The scalar kernels
+ * (FA_TABLED in activations.h) give the same bits, lane by lane, so a
+ * result does not depend on its neighbours, the block or the thread.
+ *
+ * Included by loops.c, through the FA_HAND hook of hand_loops.h. */
+#ifndef FASTACT_ACT_LOOPS_H
+#define FASTACT_ACT_LOOPS_H
+
+#include "hand_loops.h"
+#include "activations.h"
+
+#if FA_TABLES && defined(__AVX512F__)
+#include <immintrin.h>
+
+/* Kernel K's closed form at element k: forward (x) or backward (grad, x). */
+#define FA_TAB_CLOSED_1(K, k) fa_##K##_closed_f32(x[k])
+#define FA_TAB_CLOSED_2(K, k) fa_##K##_closed_f32(g[k], x[k])
+
+/* One vector of 16 at i, lanes LANES (masked loads and store when MASKED)
+ * of kernel K with ND data operands (x last) and table TAB; the table value
+ * is multiplied by grad (ND 2), by x (ND 1, MUL_X) or by nothing. Lanes
+ * masked off load 0, which is inside every table. */
+#define FA_TAB_STEP(i, MASKED, LANES, K, ND, TAB, MUL_X)                              \
+    {                                                                                \
+        __mmask16 in;                                                                \
+        __m512 vx = (MASKED) ? _mm512_maskz_loadu_ps(LANES, x + (i)) : _mm512_loadu_ps(x + (i)); \
+        __m512 r = fa_tab_v16(FA_TAB(TAB), vx, &in);                                 \
+        if ((ND) == 2)                                                               \
+            r = _mm512_mul_ps((MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i)), r); \
+        else if (MUL_X)                                                              \
+            r = _mm512_mul_ps(vx, r);                                                \
+        if (in != 0xffff) {                                                          \
+            _Alignas(64) float c[16];                                                \
+            FA_IVDEP for (int j = 0; j < 16; j++) c[j] = FA_TAB_CLOSED_##ND(K, (i) + j); \
+            r = _mm512_mask_blend_ps(in, _mm512_load_ps(c), r);                      \
+            r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(vx, vx, _CMP_UNORD_Q), vx); /* NaN: x */ \
+        }                                                                            \
+        if (MASKED)                                                                  \
+            _mm512_mask_storeu_ps(o + (i), LANES, r);                                \
+        else                                                                         \
+            _mm512_storeu_ps(o + (i), r);                                            \
+    }
+
+/* fa_hand_<K>_f32. NumPy's large arrays start 16 bytes into a cache line,
+ * and loads that split lines made gelu's backward 13% slower at 16M (0.38
+ * -> 0.43 ns): a masked first vector brings the output (and, as usual, the
+ * inputs) to a 64-byte boundary. */
+#define FA_TAB_LOOP(K, ND, TAB, MUL_X)                                               \
+    /* out of line: inlined, GCC hoists both copies' tables and spills them */       \
+    static __attribute__((noinline)) void fa_hand_##K##_head(const float *x, const float *g, float *o, \
+                                                             __mmask16 lanes)        \
+    {                                                                                \
+        FA_TAB_STEP(0, 1, lanes, K, ND, TAB, MUL_X)                                  \
+    }                                                                                \
+    static inline fa_intp fa_hand_##K##_f32(void *dst, char **a, const double *p, fa_intp m) \
+    {                                                                                \
+        const float *x = (const float *)a[(ND) - 1], *g = (const float *)a[0];      \
+        float *o = (float *)dst;                                                     \
+        unsigned head = (unsigned)(-(uintptr_t)o & 63) / sizeof(float);              \
+        fa_intp i = 0;                                                               \
+        (void)p, (void)g;                                                            \
+        if (head && m >= 16 + (fa_intp)head) {                                       \
+            fa_hand_##K##_head(x, g, o, (__mmask16)((1u << head) - 1));              \
+            i = head;                                                                \
+        }                                                                            \
+        for (; i + 16 <= m; i += 16) FA_TAB_STEP(i, 0, 0xffff, K, ND, TAB, MUL_X)    \
+        return i;                                                                    \
+    }
+
+/* The rows of activation_defs.h that use FA_TABLED, with the same table. */
+FA_TAB_LOOP(gelu, 1, gelu_phi, 1)
+FA_TAB_LOOP(gelu_grad, 2, gelu_der, 0)
+FA_TAB_LOOP(silu_grad, 2, silu_der, 0)
+FA_TAB_LOOP(mish, 1, mish_ts, 1)
+FA_TAB_LOOP(mish_grad, 2, mish_der, 0)
+FA_TAB_LOOP(log_sigmoid, 1, log_sigmoid, 0)
+FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, 0)
+#undef FA_TAB_LOOP
+#undef FA_TAB_STEP
+
+#define FA_HAND_gelu_f32 ~, fa_hand_gelu_f32
+#define FA_HAND_gelu_grad_f32 ~, fa_hand_gelu_grad_f32
+#define FA_HAND_silu_grad_f32 ~, fa_hand_silu_grad_f32
+#define FA_HAND_mish_f32 ~, fa_hand_mish_f32
+#define FA_HAND_mish_grad_f32 ~, fa_hand_mish_grad_f32
+#define FA_HAND_log_sigmoid_f32 ~, fa_hand_log_sigmoid_f32
+#define FA_HAND_log_sigmoid_grad_f32 ~, fa_hand_log_sigmoid_grad_f32
+#endif
+
+#endif

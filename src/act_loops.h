@@ -13,7 +13,7 @@
 #include "hand_loops.h"
 #include "activations.h"
 
-#if FA_TABLES && defined(__AVX512F__)
+#if defined(__AVX512F__)
 #include <immintrin.h>
 
 /* Kernel K's closed form at element k: forward (x) or backward (grad, x). */

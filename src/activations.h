@@ -20,14 +20,14 @@
 /* A constant that differs by precision: FA_PICK(value for float, value for
  * double), folded at compile time. */
 #define FA_PICK(f, d) (sizeof(FA_T) == 4 ? (FA_T)(f) : (FA_T)(d))
-/* float32 where table TAB covers x and the lookup is cheap (FA_TABLES,
+/* float32 where table TAB covers x and the lookup is cheap (FA_TAB_USE,
  * act_table.h): m * TAB(x), m = x (f(x) / x tabulated), grad or 1; else
  * the closed form (and always for float64). A NaN x gives x itself: the
  * closed form's NaN sign depends on how GCC arranged its selects, which
  * differs between the hand loops, the vector loops and scalar code. */
 #define FA_TABLED(TAB, x, m, closed)                                                     \
     (sizeof(FA_T) == 4                                                                   \
-         ? (FA_T)(FA_TABLES && fa_tab_in((float)(x), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \
+         ? (FA_T)(FA_TAB_USE(TAB) && fa_tab_in((float)(x), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \
                       ? (float)(m) * fa_tab_f32(FA_TAB(TAB), (float)(x))                 \
                   : (x) != (x) ? (float)(x)                                              \
                                : (float)(closed))                                        \

@@ -13,6 +13,10 @@ typedef intptr_t fa_intp;
  * shared by table.c and loops.c, which expand the same rows. */
 #define FA_CAT_(a, b) a##b
 #define FA_CAT(a, b) FA_CAT_(a, b)
+/* The second of a comma list: with FA_CAT, a default for a name that may
+ * be defined as "~, value" (FA_HAND, FA_TAB_USE). */
+#define FA_SECOND_(a, b, ...) b
+#define FA_SECOND(...) FA_SECOND_(__VA_ARGS__)
 #define FA_INC_1 2
 #define FA_INC_2 3
 #define FA_INC_3 4

@@ -22,8 +22,6 @@
 #define FA_IVDEP
 #endif
 
-#define FA_SECOND_(a, b, ...) b
-#define FA_SECOND(...) FA_SECOND_(__VA_ARGS__)
 #define FA_HAND(K, S) FA_SECOND(FA_CAT(FA_HAND_, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
 
 static inline fa_intp fa_hand_none(void *dst, char **a, const double *p, fa_intp m)

@@ -49,18 +49,16 @@ static const float fa_stats_ones_f16[1] = {1.0f}; /* float16 has no hand loops *
     {                                                                                             \
         enum { B = FA_STATS_BLOCK };                                                              \
         _Alignas(64) FA_CT(S) yb[FA_STATS_BLOCK], db[FA_STATS_BLOCK];                             \
-        int j0 = 0, j1 = 0;                                                                       \
         (void)p;                                                                                  \
-        if ((NP) == 0) { /* the element-wise loops' hand loops, where there are */               \
-            char *a[2] = {(char *)v, NULL};                                                       \
-            j0 = (int)FA_HAND(NAME, S)(yb, a, NULL, w);                                           \
-            a[0] = (char *)FA_CAT(fa_stats_ones_, S);                                             \
-            a[1] = (SAVED) == FA_SAVED_OUTPUT ? (char *)yb : (char *)v;                           \
-            j1 = (int)FA_HAND(NAME##_grad, S)(db, a, NULL, w);                                    \
-        }                                                                                         \
+        /* the element-wise loops' hand loops first, where there are (NP = 0) */                \
+        char *a[2] = {(char *)v, NULL};                                                           \
+        int j0 = (NP) == 0 ? (int)FA_HAND(NAME, S)(yb, a, NULL, w) : 0;                           \
         for (int j = j0; j < w; j++)                                                              \
             yb[j] = FA_CAT(fa_##NAME##_, FA_CAT(FA_KS_, S))(FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP));   \
-        for (int j = j1; j < w; j++)                                                              \
+        a[0] = (char *)FA_CAT(fa_stats_ones_, S);                                                 \
+        a[1] = (SAVED) == FA_SAVED_OUTPUT ? (char *)yb : (char *)v; /* all of yb is written */    \
+        j0 = (NP) == 0 ? (int)FA_HAND(NAME##_grad, S)(db, a, NULL, w) : 0;                        \
+        for (int j = j0; j < w; j++)                                                              \
             db[j] = FA_CAT(fa_##NAME##_grad_, FA_CAT(FA_KS_, S))(                                 \
                 (FA_CT(S))1, (SAVED) == FA_SAVED_OUTPUT ? yb[j] : FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP)); \
         for (int j = 0; j < w; j++) {                                                             \

@@ -13,6 +13,13 @@ For each function, direction and parameter set of tests/function_cases.py:
 * row-wise functions: mpmath on the rows of tests/test_rowwise.py and, for
   float32, 400 rows of 257 against the float64 reference.
 
+    python tools/ulp_report.py --tables
+
+instead measures the float32 kernels that read a table (tests/tables.py) on
+every float32 of each table's range against the float64 reference (grad 1),
+as a real number of ULPs of the result (the docstrings' "over every float32
+in the table"); about two minutes per table.
+
 Backward uses grad in [0.5, 2]; for the differences that may cancel (bce's
 sigmoid(z) - t, softmax's g - sum(g y), ...) the error is in ULPs of the
 terms where that is smaller, as in the tests. Run it against the installed
@@ -29,12 +36,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import fastact as fastact_module  # noqa: E402
 import fastact.reference as reference  # noqa: E402
 from fastact._registry import ACTIVATIONS  # noqa: E402
 from function_cases import ACCURACY, cancellation_scale, param_sets  # noqa: E402
 from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype  # noqa: E402
 from test_accuracy import accuracy_sample, float32_params, other_inputs, sweep_args  # noqa: E402
 from test_rowwise import mp_rows  # noqa: E402
+from tables import TABLED  # noqa: E402
 from ulp import ulp_distance  # noqa: E402
 
 
@@ -126,11 +135,40 @@ def rowwise(act, params, dtype, direction, rng) -> float:
     return worst
 
 
+def table_sweep(name: str, direction: str) -> tuple[float, float]:
+    """Largest error (real ULPs of the float32 result) over every float32 in
+    the table's range, and where."""
+    lo, hi, _ = TABLED[(name, direction)]
+    ufunc = name if direction == "forward" else name + "_backward"
+    worst = (0.0, 0.0)
+    for sign, end in ((-1.0, -lo), (1.0, hi)):
+        top = int(np.float32(end).view(np.uint32)) if end > 0 else 0
+        for start in range(0, top, 1 << 25):
+            x = np.float32(sign) * np.arange(start, min(start + (1 << 25), top), dtype=np.uint32).view(np.float32)
+            args = (x,) if direction == "forward" else (np.ones_like(x), x)
+            got = getattr(fastact_module, ufunc)(*args).astype(np.float64)
+            want = np.asarray(getattr(reference, ufunc)(*(a.astype(np.float64) for a in args)))
+            err = np.abs(got - want) / np.spacing(np.abs(want.astype(np.float32))).astype(np.float64)
+            i = int(np.argmax(err))
+            if err[i] > worst[0]:
+                worst = (float(err[i]), float(x[i]))
+    return worst
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=3000, help="mpmath samples per case")
+    parser.add_argument("--tables", action="store_true", help="every float32 of each table's range")
     parser.add_argument("names", nargs="*")
     opts = parser.parse_args()
+    if opts.tables:
+        print("| function | direction | range | max error (ULP) | at x |")
+        print("|---|---|---|---:|---:|")
+        for (name, direction), (lo, hi, _) in sorted(TABLED.items()):
+            if not opts.names or name in opts.names:
+                err, at = table_sweep(name, direction)
+                print(f"| {name} | {direction} | [{lo:g}, {hi:g}) | {err:.3f} | {at:.9g} |", flush=True)
+        return
     rng = np.random.default_rng(12345)
     print("| function | float32 forward | float32 backward | float64 forward | float64 backward |")
     print("|---|---:|---:|---:|---:|")

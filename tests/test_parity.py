@@ -188,11 +188,12 @@ def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
     """float32 kernels that read a table on part of their range (gelu, mish,
     log_sigmoid, silu's backward: src/act_tables.h): on AVX-512 the
     contiguous path is a hand loop (src/act_loops.h) that falls back to the
-    closed form per vector of 16 with a lane outside, strided data runs the
-    scalar kernel lane by lane. Both give the same bits: whole vectors
-    inside, vectors with lanes outside, every interval boundary and its
-    neighbours, zeros, infinities and NaN, at every start offset (the hand
-    loop aligns the output with a masked first vector)."""
+    closed form per vector of 16 with a lane outside, and strided data is
+    copied through buffers into it; a call on one element runs the scalar
+    kernel. All give the same bits: whole vectors inside, vectors with lanes
+    outside, every interval boundary and its neighbours, zeros, infinities
+    and NaN, at every start offset (the hand loop aligns the output with a
+    masked first vector)."""
     lo, hi, width = TABLED[(name, direction)]
     edges = table_edges(lo, hi, width)
     near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
@@ -208,6 +209,9 @@ def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
     fn = getattr(fastact, name if direction == "forward" else name + "_backward")
     args = (x,) if direction == "forward" else (g, x)
     strided = fn(*(np.repeat(a, 2)[::2] for a in args))
+    one_by_one = np.concatenate([fn(*(a[i:i + 1] for a in args)) for i in range(x.size)])
+    np.testing.assert_array_equal(np.signbit(strided), np.signbit(one_by_one))
+    np.testing.assert_array_equal(strided, one_by_one)
     for k in range(17):
         contiguous = fn(*(a[k:] for a in args))
         np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))

@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
         help="measure the four speed targets (16M vs copy, 1M vs torch, n=100 call cost, 2-thread speedup) "
         "and print PASS/MISS per function",
     )
+    bench.add_argument(
+        "--repeat",
+        type=_positive,
+        default=3,
+        metavar="N",
+        help="--targets: measure every target N times, interleaved over the whole run, and report each "
+        "row's median ratio (default 3)",
+    )
 
     commands.add_parser("info", help="version, SIMD level, threads")
     return parser
@@ -138,7 +146,12 @@ def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     head = _bench.header(budget, peers)
     if args.targets:
         print("\n".join([*head, "", *_bench.TARGET_HEAD]), flush=True)
-        rows = _bench.targets(functions, budget, peers, progress=lambda r: print(_bench.format_target_row(r), flush=True))
+        def progress(k: int, row: _bench.TargetRow) -> None:
+            print(f"{_bench.format_target_row(row)} (run {k + 1} of {args.repeat})", flush=True)
+
+        rows = _bench.targets_repeated(functions, budget, peers, args.repeat, progress=progress)
+        if args.repeat > 1:
+            print("\n" + "\n".join([*_bench.TARGET_HEAD, *map(_bench.format_target_row, rows)]))
         print("\n" + "\n".join(_bench.target_summary(rows)))
         if args.out:
             with open(args.out, "w", encoding="utf-8") as report:

@@ -20,7 +20,9 @@ needed; matplotlib for ``plot()``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import functools
 import os
 import platform
 import statistics
@@ -299,15 +301,26 @@ def run(
 
 
 def cpu_model() -> str:
-    """The CPU's marketing name (Linux /proc/cpuinfo, else platform)."""
+    """The CPU's marketing name (Linux /proc/cpuinfo, else platform), with
+    its x86 family and model numbers: a VM may say only "AMD EPYC", which
+    covers Zen 2 to Zen 5 (family 25 model 17 is Zen 4, whose AVX-512 is
+    two 256-bit halves: compute-bound kernels run ~2x slower than on Zen 5)."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith(("model name", "Model", "Hardware")):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown CPU"
+    name = fields.get("model name") or fields.get("Model") or fields.get("Hardware")
+    if not name:
+        return platform.processor() or platform.machine() or "unknown CPU"
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def _cores() -> int:
@@ -567,6 +580,37 @@ def targets(
     finally:
         fastact.set_num_threads(before)
     return rows
+
+
+def targets_repeated(
+    functions: Sequence[str],
+    budget: float = TARGETS_BUDGET,
+    peers: Sequence[_peers.Peer] = (),
+    repeats: int = 1,
+    progress: Callable[[int, TargetRow], None] | None = None,
+) -> list[TargetRow]:
+    """`targets` run `repeats` times over the whole list, each row's ratio the
+    median of its runs. On a shared machine a neighbour's load comes and goes
+    over seconds: one pass can catch a row in a slow moment (the same row
+    measured 1.16x and 1.44x an hour apart), repeated passes spread the rows
+    of each over time. Notes (target 4's cores) are those of the median run."""
+    runs = []
+    for k in range(repeats):
+        report = None if progress is None else functools.partial(progress, k)
+        runs.append(targets(functions, budget, peers, progress=report))
+    if repeats == 1:
+        return runs[0]
+    merged = []
+    for same in zip(*runs):
+        measured = sorted((r for r in same if r.ratio is not None), key=lambda r: r.ratio)
+        if not measured:
+            merged.append(same[0])
+            continue
+        mid = measured[(len(measured) - 1) // 2]
+        ratio = statistics.median(r.ratio for r in measured)
+        runs_note = f"median of {len(measured)}: " + " ".join(f"{r.ratio:.2f}" for r in same if r.ratio is not None)
+        merged.append(dataclasses.replace(mid, ratio=ratio, note="; ".join(filter(None, (mid.note, runs_note)))))
+    return merged
 
 
 def format_target_row(row: TargetRow) -> str:

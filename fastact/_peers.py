@@ -229,6 +229,13 @@ def load(names: Sequence[str] = PEERS, threads: int = 1) -> list[Peer]:
             except ImportError:
                 continue
             torch.set_num_threads(max(1, threads))
+            # Some kernels run at two speeds in a process: float64 gelu at
+            # 1M took 21-22 ns per element until the first `tensor + 1`
+            # (or relu, clamp_min, where...), 5.4-5.6 after (torch 2.13,
+            # AMD EPYC; mul and maximum leave it slow). Every real model
+            # has made such a call, so the peer is timed in that state,
+            # whatever the benchmark's order.
+            torch.ones(1, dtype=torch.float64).add(1)
             peers.append(Peer("torch", torch.__version__.split("+")[0], _torch_table(torch), torch.from_numpy))
         else:
             raise ValueError(f"unknown peer {name!r}; known: {', '.join(PEERS)}")

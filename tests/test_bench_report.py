@@ -154,7 +154,7 @@ def test_targets_mode(tmp_path) -> None:
     report = tmp_path / "targets.md"
     proc = _fastact(
         "bench", "--targets", "--functions", "relu,tanh", "--budget", "0.002", "--peers", "none",
-        "--out", str(report), cwd=tmp_path,
+        "--repeat", "2", "--out", str(report), cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("|")[1:-1] for line in proc.stdout.splitlines() if line.startswith("| ") and line[2].isdigit()]
@@ -164,6 +164,30 @@ def test_targets_mode(tmp_path) -> None:
     assert {(r[1].strip(), r[2].strip()) for r in rows if r[0].strip() == "4"} == {("tanh", "forward"), ("tanh", "backward")}
     text = report.read_text()
     assert "## Targets" in text and "- target 1:" in text and "- target 4:" in text
+    # the file holds the merged rows: each measured one the median of 2 runs
+    merged = [line for line in text.splitlines() if line.startswith("| 1 | ")]
+    assert len(merged) == 4 and all("median of 2: " in line for line in merged)
+
+
+def test_repeated_targets_take_each_rows_median(monkeypatch) -> None:
+    """targets_repeated: per row, the median of its runs' ratios (not of
+    the whole run), n/a rows stay n/a, the median run's note is kept."""
+    runs = iter([
+        [bench.TargetRow(1, "relu", "forward", "float32", 1.4, 1.3, True),
+         bench.TargetRow(2, "relu", "forward", "float32", None, 1.0, True, "no torch kernel"),
+         bench.TargetRow(4, "tanh", "forward", "float32", 1.5, 1.6, False, "cores a")],
+        [bench.TargetRow(1, "relu", "forward", "float32", 1.0, 1.3, True),
+         bench.TargetRow(2, "relu", "forward", "float32", None, 1.0, True, "no torch kernel"),
+         bench.TargetRow(4, "tanh", "forward", "float32", 1.9, 1.6, False, "cores b")],
+        [bench.TargetRow(1, "relu", "forward", "float32", 1.2, 1.3, True),
+         bench.TargetRow(2, "relu", "forward", "float32", None, 1.0, True, "no torch kernel"),
+         bench.TargetRow(4, "tanh", "forward", "float32", 1.7, 1.6, False, "cores c")],
+    ])
+    monkeypatch.setattr(bench, "targets", lambda *args, **kwargs: next(runs))
+    first, na, threads = bench.targets_repeated(["relu", "tanh"], repeats=3)
+    assert first.ratio == 1.2 and first.verdict == "PASS" and first.note == "median of 3: 1.40 1.00 1.20"
+    assert na.ratio is None and na.verdict == "n/a" and na.note == "no torch kernel"
+    assert threads.ratio == 1.7 and threads.note == "cores c; median of 3: 1.50 1.90 1.70"
 
 
 def test_plot(tmp_path) -> None:

@@ -6,7 +6,9 @@ disassembles each range function (fa_range_<ufunc>_<dtype>: the body of a
 NumPy loop) and reports whether it contains packed vector arithmetic:
 %zmm registers at avx512, %ymm at avx2, packed SSE arithmetic (addps,
 mulpd, cmpltps, cvtdq2ps, ...) at the baseline. A scalar loop there is
-10-50x slower. Also checks that no -march/-mtune=native is in the build.
+10-50x slower. Also checks that no range function calls libm (a call per
+element keeps the loop scalar: fma() on the SSE2 baseline, which has no
+FMA instruction, was one) and that no -march/-mtune=native is in the build.
 
     python bench/check_vectorization.py            # table + verdict, exit 1 if scalar
     python bench/check_vectorization.py --missed   # also GCC's "missed" notes per table row
@@ -35,6 +37,8 @@ PACKED_SSE = re.compile(
     r"|cvt[a-z0-9]*2p[sd]|cvtt?p[sd]2[a-z0-9]+|pmul[a-z]*|padd[bwdq]|psub[bwdq]|psr[al][dq]|psll[dq])\b"
 )
 WIDTH = {"avx512": re.compile(r"%zmm"), "avx2": re.compile(r"%ymm"), "baseline": PACKED_SSE}
+# A call into libm (relocation of `objdump -r`): the vector math is ours.
+LIBM_CALL = re.compile(r"R_X86_64_PLT32\s+((?:fma|exp|expm1|log|log1p|tanh|erf|erfc|pow|sqrt|rint|round)f?)-")
 
 
 def isa_flags() -> dict[str, list[str]]:
@@ -69,18 +73,31 @@ def no_native() -> list[str]:
 
 
 def functions(objdump: str) -> dict[str, str]:
-    """Disassembly of each fa_range_* function."""
+    """Disassembly of each function of the object."""
     out: dict[str, list[str]] = {}
     current = None
     for line in objdump.splitlines():
         head = re.match(r"^[0-9a-f]+ <(\S+)>:$", line)
         if head:
-            current = head.group(1) if head.group(1).startswith("fa_range_") else None
-            if current:
-                out[current] = []
+            current = head.group(1)
+            out[current] = []
         elif current and line.strip():
             out[current].append(line)
     return {name: "\n".join(lines) for name, lines in out.items()}
+
+
+def with_hand_loops(name: str, bodies: dict[str, str]) -> str:
+    """A range function's code and that of the hand loops it calls (GCC may
+    keep fa_hand_* out of line: fa_hand_celu_f32.isra.0), transitively."""
+    seen, todo, code = set(), [name], []
+    while todo:
+        fn = todo.pop()
+        if fn in seen or fn not in bodies:
+            continue
+        seen.add(fn)
+        code.append(bodies[fn])
+        todo += re.findall(r"\bcall\s+[0-9a-f]+ <((?:fa_hand_|fa_prelu_block_)[\w.]+)>", bodies[fn])
+    return "\n".join(code)
 
 
 def compile_level(isa: str, flags: list[str], workdir: Path, numpy_include: str) -> tuple[dict[str, bool], str]:
@@ -90,17 +107,35 @@ def compile_level(isa: str, flags: list[str], workdir: Path, numpy_include: str)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.exit(f"gcc failed at {isa}:\n{proc.stderr[-3000:]}")
-    dump = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(obj)], capture_output=True, text=True, check=True)
+    dump = subprocess.run(["objdump", "-d", "-r", "--no-show-raw-insn", str(obj)], capture_output=True, text=True,
+                          check=True)
     packed = WIDTH[isa]
     bodies = functions(dump.stdout)
-    result = {}
+    result, libm = {}, {}
     for name, body in bodies.items():
+        if not name.startswith("fa_range_"):
+            continue
         # Identical code folding: a function that is only a jump to another
         # (e.g. _vm_tanh_f32 -> tanh_f32) is that one.
-        alias = re.fullmatch(r"\s*[0-9a-f]+:\s+jmp\s+[0-9a-f]+ <(fa_range_\w+)>\s*(\n.*nop.*)*", body)
-        target = bodies.get(alias.group(1), body) if alias else body
+        alias = re.fullmatch(r"\s*[0-9a-f]+:\s+jmp\s+[0-9a-f]+ <(fa_range_\w+)>\s*(\n.*(nop|R_X86).*)*", body)
+        target = with_hand_loops(alias.group(1) if alias else name, bodies)
         result[name] = bool(packed.search(target))
-    return result, proc.stderr
+        libm[name] = sorted(set(LIBM_CALL.findall(target)))
+    return result, libm, proc.stderr
+
+
+def baseline_tables() -> set[str]:
+    """Range functions that read a float32 table with scalar loads at the
+    SSE2 baseline by design (FA_TAB_BASELINE_<table> in act_table.h: faster
+    there than the vectorised closed form), from the kernels act_loops.h
+    pairs with those tables; float16 computes in float32, so both."""
+    wanted = set(re.findall(r"#define FA_TAB_BASELINE_(\w+)", (SRC / "act_table.h").read_text()))
+    names = set()
+    for kernel, table in re.findall(r"^FA_TAB_LOOP\((\w+), \d+, (\w+),", (SRC / "act_loops.h").read_text(), re.M):
+        if table in wanted:
+            ufunc = kernel.replace("_grad", "_backward")
+            names |= {f"fa_range_{ufunc}_f16", f"fa_range_{ufunc}_f32"}
+    return names
 
 
 def missed_by_row(stderr: str) -> dict[str, collections.Counter]:
@@ -123,13 +158,16 @@ def main() -> int:
 
     levels = isa_flags()
     results: dict[str, dict[str, bool]] = {}
+    calls: list[str] = []
     notes: dict[str, dict[str, collections.Counter]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for isa, flags in levels.items():
-            results[isa], stderr = compile_level(isa, flags, Path(tmp), numpy.get_include())
+            results[isa], libm, stderr = compile_level(isa, flags, Path(tmp), numpy.get_include())
+            calls += [f"{name}@{isa} ({', '.join(names)})" for name, names in sorted(libm.items()) if names]
             notes[isa] = missed_by_row(stderr)
 
     names = sorted({name for per in results.values() for name in per})
+    by_design = baseline_tables()
     print(f"| range function | {' | '.join(levels)} |")
     print("|---|" + "---|" * len(levels))
     scalar = []
@@ -137,20 +175,25 @@ def main() -> int:
         cells = []
         for isa in levels:
             ok = results[isa].get(name)
+            if not ok and isa == "baseline" and name in by_design:
+                cells.append("scalar (table)")
+                continue
             cells.append("vector" if ok else "**SCALAR**")
             if not ok:
                 scalar.append(f"{name}@{isa}")
         print(f"| {name.removeprefix('fa_range_')} | {' | '.join(cells)} |")
     native = no_native()
     print()
-    print(f"{len(names)} range functions x {len(levels)} levels; scalar: {len(scalar)}")
+    print(f"{len(names)} range functions x {len(levels)} levels; scalar: {len(scalar)} "
+          f"(and {len(by_design)} baseline table lookups, scalar by design)")
+    print("libm calls: " + ("none" if not calls else "FOUND in " + "; ".join(calls)))
     print("-march=native: " + ("none" if not native else "FOUND in " + ", ".join(native)))
     if args.missed:
         for isa, rows in notes.items():
             print(f"\n## GCC missed notes at {isa} (strided paths are not expected to vectorise)")
             for row, counter in sorted(rows.items()):
                 print(f"- {row}: " + "; ".join(f"{n}x {msg}" for msg, n in counter.most_common(3)))
-    return 1 if scalar or native else 0
+    return 1 if scalar or native or calls else 0
 
 
 if __name__ == "__main__":

@@ -340,7 +340,10 @@ FA_INLINE FA_T FA_FN(celu_form)(FA_T x, FA_T alpha, const int alpha_pos)
     /* expm1(uh + ul) = E + ul (1 + E); beyond 20 / 40, alpha e^u (the -alpha
      * is below 2^-28 of it) rounded once, to +-inf only where it overflows */
     FA_T E = FA_M(expm1)(uh);
-    FA_T small = alpha * FA_TFMA(ul, FA_C(1) + E, E);
+    /* FA_FMA, not FA_TFMA: on the SSE2 baseline the latter is a libm call
+     * per element (a scalar loop); ul (1 + E) is ~ulp(E), so rounding it
+     * first costs nothing */
+    FA_T small = alpha * FA_FMA(ul, FA_C(1) + E, E);
     FA_T big = FA_FN(exp_core)(uh, ul, alpha);
     return x > 0 ? x : (uh < FA_PICK(20.0, 40.0) ? small : big);
 }

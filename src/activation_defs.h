@@ -420,100 +420,62 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 }
 
 /* gelu (erf) ------------------------------------------------------------ */
-/* gelu(x) = x Phi(x) = 0.5 x erfc(-x / sqrt2), with erfc on both sides so
- * that the negative tail keeps its relative accuracy (1 + erf(x/sqrt2)
- * cancels to 0 for x < -5.5 in float32). float32 has its own, cheaper
- * forms: a table on [-5, 5) where the lookup is cheap (FA_TABLED), one
- * exp elsewhere (below: fa_phi_ratio_f32); what follows is float64's.
+/* gelu(x) = x Phi(x) from Phi(-a) = m(a) exp(-a^2/2), a = |x|
+ * (fa_phi_ratio_f32 / _f64, vmath_erf.h): one exp of the exact double-word
+ * -a^2/2 and one polynomial; Phi(x) = 1 - Phi(-a) for x > 0, rounded once
+ * by the FMA, and Phi(-a) itself for x < 0, so that the negative tail keeps
+ * its relative accuracy (1 + erf(x/sqrt2) cancels to 0 below -5.5 in
+ * float32). The forward's f exp(-a^2/2) (f = m, or a m for the negative
+ * side; float64: as double-word numbers) is exp_neg_core's factor product,
+ * rounded once as a normal number and once more if subnormal: no tail
+ * series, no shift. The backward's exp(-a^2/2) is shifted in exp_shifted's
+ * tiers on the negative side. a is clamped at 19.8 / 54.1, where even the
+ * largest grad times gelu'(x) underflows to 0. float32 on [-5, 5) reads a
+ * table instead where the lookup is cheap (FA_TABLED).
  *
- * The argument t = -x/sqrt2 is formed as th + tl exactly (1/sqrt2 as a
- * hi + lo pair): erfc(t) decays like exp(-t^2), so the rounding of th alone
- * would be amplified 2 t^2 times (~200x at the float32 tail). erfc(th + tl)
- * = erfc(th) (1 - tl h(th)), h = -erfc'/erfc = 2t + 1/(t + sqrt(pi)/2) + O(..)
- * for t > 0 (exact at t = 0 and as t -> inf). For x >= 0 the correction is
- * below 0.3 ULP and skipped.
- *
- * Deep in the tail erfc(t) itself is subnormal while gelu(x) is not (or is
- * a subnormal |x|/2 times larger): there, x < FA_GELU_TAIL, the asymptotic
- * series gelu(x) = -phi(x) Q(1/x^2), Q(w) = 1 - w + 3w^2 - 15w^3 + ...,
- * phi(x) = exp(-x^2/2) / sqrt(2 pi) with x^2 exact (hi + lo) and exp
- * shifted in tiers as in FA_TAIL. */
-#define FA_GELU_TAIL FA_PICK(-12.0, -36.0)
+ * The core range of float64, |x| < FA_GELU_CORE (m's first piece): forms
+ * with `core` set (a constant) assume it and skip the clamp, m's piece
+ * selects and the tiers; gelu's range loops (range_loops.h) run them on
+ * blocks inside it. The same bits. */
+#define FA_GELU_A_MAX FA_PICK(19.8, 54.1)
+#define FA_GELU_CORE FA_PHI_CORE_F64
 
-/* phi(x) = exp(-x^2/2)/sqrt(2 pi) as e * *scale, x^2 exact (|x| < FA_BIG),
- * in exp_tiered's tiers of -x^2/2 (x < 0) with 1/sqrt(2 pi) in each scale: below
- * -80 / -700 shifted by 47 / 331, below -118 / -1000 by 95 / 751 (the
- * grad scaled by FA_GSCALE2); every scale within 0.02 ULP of its float. */
-FA_INLINE FA_T FA_FN(phi_scaled)(FA_T x, FA_T *g, FA_T *scale)
+FA_INLINE FA_T FA_FN(gelu_abs)(FA_T x, const int core)
 {
-    const FA_FN(tiers) k = {
-        FA_C(0.3989422804014327),
-        FA_PICK(-80.0, -700.0), FA_PICK(47.0, 331.0), FA_PICK(1.5455014494114318e-21, 7.0702790656434e-145),
-        FA_PICK(-118.0, -1000.0), FA_PICK(95.0, 751.0), FA_PICK(4.0630672208160430e-23, 9.4971566494322462e-289)};
-    FA_T xc = FA_FN(clamp_big)(x);
-    FA_T p = xc * xc;
-    FA_T h = FA_C(-0.5) * p; /* exact, as is its low part */
-    /* the negative side only: for x > 0, x phi(x) is far below Phi(x) ~ 1 */
-    return FA_FN(exp_tiered)(k, h, FA_C(-0.5) * FA_FN(mul_err)(xc, xc, p), x < 0 ? h : FA_C(0), g, scale);
+    FA_T a = FA_M(abs)(x);
+    return core ? a : a > FA_GELU_A_MAX ? FA_GELU_A_MAX : a;
 }
 
-/* erfc(-x/sqrt2) (= 2 Phi(x)), with the argument correction above. */
-FA_INLINE FA_T FA_FN(erfc_gelu)(FA_T x)
+/* m(a), rounded to one number (the backward). */
+FA_INLINE FA_T FA_FN(gelu_m)(FA_T a, const int core)
 {
-    const FA_T c_hi = FA_PICK(0.7071067690849304, 0.7071067811865476);
-    const FA_T c_lo = FA_PICK(1.2101617485882343e-08, -4.833646656726457e-17);
-    FA_T xc = FA_FN(clamp_big)(x);
-    FA_T th = -(xc * c_hi);
-    FA_T tl = FA_FN(mul_err)(xc, c_hi, -th) + xc * c_lo; /* t = th - tl */
-    FA_T E = FA_M(erfc)(th);
-    FA_T h = FA_C(2) * th + FA_C(1) / (th + FA_C(0.886226925452758));
-    return th > 0 ? E + E * (tl * h) : E;
+    if (sizeof(FA_T) == 4) return fa_phi_ratio_f32(a);
+    double ml, mh = fa_phi_ratio_f64(a, &ml, core);
+    return mh + ml;
 }
 
-/* Q(w) = x Phi(x) / -phi(x) for x -> -inf, w = 1/x^2 (asymptotic series,
- * enough terms for x <= FA_GELU_TAIL). */
-FA_INLINE FA_T FA_FN(gelu_tail_q)(FA_T w)
+FA_INLINE FA_T FA_FN(gelu_form)(FA_T x, const int core)
 {
-    FA_T q = sizeof(FA_T) == 4
-                 ? FA_C(10395) * w
-                 : ((FA_C(2027025) * w - FA_C(135135)) * w + FA_C(10395)) * w;
-    q = (((((q - FA_C(945)) * w + FA_C(105)) * w - FA_C(15)) * w + FA_C(3)) * w - FA_C(1)) * w;
-    return FA_C(1) + q;
-}
-
-/* float32: gelu(x) = x Phi(x) from Phi(-a) = m(a) exp(-a^2/2), a = |x|
- * (fa_phi_ratio_f32): one exp of the exact double-word -a^2/2 and one
- * polynomial, no tail series; Phi(x) = 1 - Phi(-a) for x > 0, rounded once
- * by the FMA. The forward's f exp(-a^2/2) (f = m, or a m for the negative
- * side) is fa_exp_neg_core_f32's factor product, rounded once as a normal
- * number and once more if subnormal: no shift. The backward's
- * exp(-a^2/2) is shifted in exp_shifted's tiers on the negative side. a is
- * clamped at 19.8, where even FLT_MAX * gelu'(x) underflows to 0. */
-#define FA_GELU_A_MAX 19.8f
-
-FA_INLINE float FA_FN(gelu_abs_f32)(float x)
-{
-    float a = fa_abs_f32(x);
-    return a > FA_GELU_A_MAX ? FA_GELU_A_MAX : a;
+    FA_T a = FA_FN(gelu_abs)(x, core);
+    FA_T h = a * (FA_C(-0.5) * a), hl = FA_FN(mul_err)(a, FA_C(-0.5) * a, h); /* -a^2/2 */
+    FA_T q; /* Phi(-a) (x > 0) or a Phi(-a) */
+    if (sizeof(FA_T) == 4) {
+        FA_T m = FA_FN(gelu_m)(a, core);
+        q = fa_exp_neg_core_f32(h, hl, x > 0 ? m : a * m);
+    } else {
+        double ml, mh = fa_phi_ratio_f64(a, &ml, core);
+        double fh = a * mh, fl = FA_FMA_F64(a, ml, FA_FN(mul_err)(a, mh, fh)); /* a m */
+        double lo = x > 0 ? ml : fl;
+        q = fa_exp_neg_core_dw_f64(h, hl, x > 0 ? mh : fh, &lo);
+    }
+    /* both arms first: GCC does not if-convert an FMA inside one */
+    FA_T pos = FA_FMA(-a, q, x), neg = FA_FN(signed)(q, x);
+    return x > 0 ? pos : neg;
 }
 
 FA_INLINE FA_T FA_FN(gelu_closed)(FA_T x)
 {
-    if (sizeof(FA_T) == 4) {
-        float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
-        float m = fa_phi_ratio_f32(a);
-        fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a); /* -a^2/2 exactly */
-        float q = fa_exp_neg_core_f32(h.hi, h.lo, xf > 0 ? m : a * m);
-        /* both arms first: GCC does not if-convert an FMA inside one */
-        float pos = FA_FMA_F32(-a, q, xf), neg = fa_signed_f32(q, xf);
-        return xf > 0 ? pos : neg;
-    }
-    FA_T main = FA_C(0.5) * x * FA_FN(erfc_gelu)(x);
-    FA_T xc = FA_FN(clamp_big)(x);
-    FA_T scale;
-    FA_T e = FA_FN(phi_scaled)(xc, NULL, &scale);
-    FA_T tail = -(e * FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc))) * scale;
-    return x < FA_GELU_TAIL ? tail : main;
+    return FA_FN(gelu_form)(x, 0);
 }
 
 FA_INLINE FA_T FA_FN(gelu)(FA_T x)
@@ -521,32 +483,20 @@ FA_INLINE FA_T FA_FN(gelu)(FA_T x)
     return FA_TABLED(gelu_phi, x, x, FA_FN(gelu_closed)(x));
 }
 
-/* gelu'(x) = Phi(x) + x phi(x), as value * *scale. In the tail
- * (x < FA_GELU_TAIL) Phi(x) = phi(x) Q(1/x^2) / |x| as in the forward, so
- * gelu' = phi (x - Q / x), all scaled. The root at x = -0.7518 (the two
- * terms cancel) is handled in FA_FN(gelu_grad). */
-FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *g, FA_T *scale)
+/* gelu'(x) = Phi(x) + x phi(x), as value * *scale, phi(x) = exp(-a^2/2) /
+ * sqrt(2 pi): the forward's exp, without the factor. The root at
+ * x = -0.7518 (the two terms cancel) is handled in FA_FN(gelu_grad). */
+FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *g, FA_T *scale, const int core)
 {
-    if (sizeof(FA_T) == 4) {
-        /* FA_T is float here (the double build compiles this dead branch) */
-        float xf = (float)x, a = FA_FN(gelu_abs_f32)(xf);
-        fa_f32x2 h = fa_two_prod_f32(a, -0.5f * a);
-        float e = FA_FN(exp_shifted)(h.hi, h.lo, xf > 0 ? 0.0f : h.hi, g, scale);
-        float m = fa_phi_ratio_f32(a);
-        float pos = FA_FMA_F32(-e, m, 1.0f), neg = e * m;
-        float phi_x = xf > 0 ? pos : neg; /* Phi(x) */
-        /* explicit FMAs: nothing left for GCC to contract differently in
-         * different inlined contexts (the stats kernel must agree bitwise) */
-        return FA_FMA_F32(fa_signed_f32(a, xf), e * 0.3989422804f, phi_x);
-    }
-    FA_T sphi;
-    FA_T e = FA_FN(phi_scaled)(x, g, &sphi);
-    FA_T xc = FA_FN(clamp_big)(x);
-    FA_T main = FA_C(0.5) * FA_FN(erfc_gelu)(x) + (xc * e) * sphi;
-    FA_T tail = e * (xc - FA_FN(gelu_tail_q)(FA_C(1) / (xc * xc)) / xc);
-    int in_tail = x < FA_GELU_TAIL;
-    *scale = in_tail ? sphi : FA_C(1);
-    return in_tail ? tail : main;
+    FA_T a = FA_FN(gelu_abs)(x, core);
+    FA_T h = a * (FA_C(-0.5) * a), hl = FA_FN(mul_err)(a, FA_C(-0.5) * a, h);
+    FA_T e = FA_FN(exp_shifted)(h, hl, core || x > 0 ? FA_C(0) : h, g, scale);
+    FA_T m = FA_FN(gelu_m)(a, core);
+    FA_T pos = FA_FMA(-e, m, FA_C(1)), neg = e * m;
+    FA_T phi_x = x > 0 ? pos : neg; /* Phi(x) */
+    /* explicit FMAs: nothing left for GCC to contract differently in
+     * different inlined contexts (the stats kernel must agree bitwise) */
+    return FA_FMA(FA_FN(signed)(a, x), e * FA_PICK(0.3989422804f, 0.3989422804014327), phi_x);
 }
 
 /* gelu (tanh approximation) --------------------------------------------- */
@@ -872,10 +822,14 @@ FA_INLINE FA_T FA_FN(silu_grad)(FA_T g, FA_T x)
 {
     return FA_TABLED(silu_der, x, g, FA_FN(silu_grad_closed)(g, x));
 }
+FA_INLINE FA_T FA_FN(gelu_grad_form)(FA_T g, FA_T x, const int core)
+{
+    FA_T scale, d = FA_FN(gelu_deriv)(x, &g, &scale, core);
+    return (g * FA_ROOT(gelu)(x, d)) * scale;
+}
 FA_INLINE FA_T FA_FN(gelu_grad_closed)(FA_T g, FA_T x)
 {
-    FA_T scale, d = FA_FN(gelu_deriv)(x, &g, &scale);
-    return (g * FA_ROOT(gelu)(x, d)) * scale;
+    return FA_FN(gelu_grad_form)(g, x, 0);
 }
 FA_INLINE FA_T FA_FN(gelu_grad)(FA_T g, FA_T x)
 {

@@ -5,8 +5,9 @@
  * (a macro FA_HAND_<K>_<S> defined as "~, fn"), else fa_hand_none. A hand
  * loop does elements [0, its return value) of a block (whole vectors), the
  * generic loop the rest; only the hoisted-parameter path (FA_PARAMS_CONST)
- * uses them. mask_grads.h (full-width grad loads) and param_loops.h (loops
- * specialised on a parameter's value) define them. */
+ * uses them. mask_grads.h (full-width grad loads), param_loops.h (loops
+ * specialised on a parameter's value), range_loops.h (on the range of a
+ * block's values) and act_loops.h (float32 tables) define them. */
 #ifndef FASTACT_HAND_LOOPS_H
 #define FASTACT_HAND_LOOPS_H
 

@@ -15,6 +15,7 @@
 #include "activations.h"
 #include "mask_grads.h"
 #include "param_loops.h"
+#include "range_loops.h"
 #include "act_loops.h"
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.

@@ -444,7 +444,7 @@ FA_INLINE double FA_FN(exp_wide)(FA_T y)
     FA_T a = y < FA_C(-700) ? FA_C(-700) : y;
     a = a > FA_C(660) ? FA_C(660) : a;
     uint64_t kb;
-    double q = fa_exp_reduce_f64((double)a, 0.0, 1.0, &kb, 0);
+    double q = fa_exp_reduce_f64((double)a, 0.0, 1.0, NULL, &kb, 0);
     return q * fa_f64((kb - 0x4338000000000000ull + 1023u) << 52);
 }
 

@@ -30,11 +30,15 @@
  *   fa_exp_neg_core_f32(a, b, m), fa_vm_exp_neg_f32(x)
  *                             the same for a <= 0 (correct up to 43 / 620
  *                             for float64): cheaper scaling by 2^n.
+ *   fa_exp_neg_core_dw_f64(a, b, m, &ml)
+ *                             the same with a double-word factor m + ml.
  *   fa_vm_expm1_neg_f32(x)    expm1 for x <= 0 only: no upper clamp, no |x|.
  *   fa_erfc_pos_f32(x)        erfc for x >= 0 (skips the sign handling).
- *   fa_phi_ratio_f32(a)       Phi(-a) / exp(-a^2/2), a >= 0 (float32 gelu:
+ *   fa_phi_ratio_f32(a)       Phi(-a) / exp(-a^2/2), a >= 0 (gelu:
  *                             Phi(-a) = m exp(-a^2/2) with the exponent an
  *                             exact product; vmath_erf.h).
+ *   fa_phi_ratio_f64(a, &ml, core)
+ *                             the same as a double-word number mh + ml.
  *   fa_vm_log1p_unit_f32(e)   log1p(e) for 0 <= e <= 1 only (e = exp(-|x|)):
  *                             one polynomial, no range reduction (vmath_log.h).
  *   fa_two_sum_f32, fa_two_prod_f32 (vmath_common.h): error-free sum and

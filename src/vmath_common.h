@@ -14,6 +14,7 @@
 #ifndef FASTACT_VMATH_COMMON_H
 #define FASTACT_VMATH_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FA_INLINE static inline __attribute__((always_inline))

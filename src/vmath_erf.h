@@ -146,7 +146,7 @@ FA_INLINE double fa_erfc_pos_f64(double x)
 
 /* Phi(-a) / exp(-a^2/2) = erfc(z) exp(z^2) / 2, z = a / sqrt2, a >= 0: the
  * factor m of fa_exp_core_f32 that makes Phi(-a) = m exp(-a^2/2), for
- * float32 gelu, whose exponent -a^2/2 is then an exact product (no sqrt2
+ * gelu, whose exponent -a^2/2 is then an exact product (no sqrt2
  * rounding amplified by z^2) and whose derivative needs exp(-a^2/2)
  * anyway. m = t R(t) / 2 with t = 1 / (1 + z/2) = 1 / (1 + a / (2 sqrt2))
  * and R(t) = erfc(z) exp(z^2) / t, a polynomial of degree 11 in u = t - tc
@@ -180,6 +180,59 @@ FA_INLINE float fa_phi_ratio_f32(float a)
     float r = FA_FMA_F32(q, u, 2.878233119e-08f) + 5.559551120e-01f;
     float tr = 0.5f * (t * r);
     return FA_FMA_F32(tr, eps * sens, tr);
+}
+
+/* float64: the same m(a), as a double-word number mh + *ml, with t =
+ * 1 / (1 + a/4) (a/4 exact: no sqrt2 to carry) and R of degree 21 in two
+ * pieces, a < FA_PHI_CORE_F64 (tools/vmath_remez.py mills_f64 21 0 5.66:
+ * 0.10 eps) and a <= 54.1 (mills_f64 21 5.65 54.1 0.1875: 0.06 eps; beyond,
+ * even the largest grad times gelu'(x) underflows); u = t - tc is exact in
+ * both. R's last sum (Fast2Sum: |R - c0| is below c0's binade) and t R are
+ * kept as double-word numbers and the eps correction (S = 1 + t R'/R in
+ * [1.07, 3.2], a quadratic to 2%) goes into the low part: mh + ml carries
+ * the fit's error and the Horner sum's, not the three roundings of R, t R
+ * and the correction (~1.5 ULP). core (a constant): a < FA_PHI_CORE_F64
+ * for sure (NaN excluded), the first piece alone: the same bits without
+ * the selects (gelu's range loops). Result in (0, 1/2]. */
+#define FA_PHI_CORE_F64 5.65
+
+FA_INLINE double fa_phi_ratio_f64(double a, double *ml, const int core)
+{
+    fa_f64x2 d = fa_two_sum_f64(1.0, 0.25 * a);
+    double t = 1.0 / d.hi;
+    fa_f64x2 td = fa_two_prod_f64(t, d.hi);
+    double eps = ((1.0 - td.hi) - td.lo) - t * d.lo; /* true t = t (1 + eps) */
+    double sens = FA_FMA_F64(FA_FMA_F64(1.1697, t, 1.1037), t, 0.9717);
+#define FA_PHI_SEL(p, q) (core || a < FA_PHI_CORE_F64 ? (p) : (q))
+    double u = t - FA_PHI_SEL(0.7070393374741201, 0.1875), q;
+    q = FA_PHI_SEL(2.81014706126630376e-01, -1.47625957862286775e-02);
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.84405730902632431e-02, 3.33725252901822672e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-1.16806198855072665e-01, -1.07328494048899176e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-4.45594425479593943e-03, -1.93625654737291757e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.66659784034822872e-02, 2.20313455390902264e-03));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-4.40425427805301261e-04, 1.73566455284602066e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(6.47329710834439621e-03, 5.41030776167333947e-03));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-4.86007345815642807e-03, -1.44560892924466503e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-1.08769861045890613e-02, -1.37862202540777884e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.70849991903908940e-02, 7.28101416023927035e-03));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(9.10778868914862566e-03, 2.20468015257356299e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-3.86483771794944100e-02, 9.55670900827211220e-03));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-1.39770748996629148e-03, -2.17970092325244190e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(8.34399124323656205e-02, -4.07202282407448102e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-4.51481835950835481e-03, -1.86031183777311399e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-2.04040673124394611e-01, 4.98602024718012293e-02));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(-9.07458619588659005e-02, 1.44860620724415023e-01));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(5.08880542415023673e-01, 2.35079481924289374e-01));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.17220212768059362e+00, 2.94385973050362182e-01));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.36882607963932901e+00, 3.11586035321813948e-01));
+    q = FA_FMA_F64(q, u, FA_PHI_SEL(1.04240395017551468e+00, 2.90643204541887523e-01));
+    double c0 = FA_PHI_SEL(5.44235290215947964e-01, 2.44693835737030185e-01);
+    double s = FA_FMA_F64(q, u, FA_PHI_SEL(-4.81793716313051847e-17, -1.17215257700598420e-17));
+#undef FA_PHI_SEL
+    double rh = c0 + s, rl = s - (rh - c0); /* R = rh + rl */
+    fa_f64x2 p = fa_two_prod_f64(t, rh);
+    *ml = 0.5 * FA_FMA_F64(p.hi, eps * sens, FA_FMA_F64(t, rl, p.lo));
+    return 0.5 * p.hi;
 }
 
 FA_INLINE float fa_vm_erfc_f32(float x)

@@ -41,7 +41,9 @@
  * its whole range), where a larger a leaves r > 0 and m e^r > m, so the
  * scaled result overflows to +inf as it should (clamping a itself too
  * would give GCC two clamps of one variable, which it turns into a chain
- * of AVX-512 mask operations). */
+ * of AVX-512 mask operations). float64 takes the factor as a double-word
+ * number m + *ml too (ml NULL: m alone), added before the one rounding:
+ * m e^r + ml = m + (m (e^r - 1) + ml). */
 FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb, const int clamp_hi)
 {
     float kf = FA_FMA_F32(a, FA_LOG2E_F32, 0x1.8p23f);
@@ -60,7 +62,8 @@ FA_INLINE float fa_exp_reduce_f32(float a, float b, float m, uint32_t *kb, const
     return m * q + m;
 }
 
-FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, const int clamp_hi)
+FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, const double *ml, uint64_t *kb,
+                                   const int clamp_hi)
 {
     double kd = FA_FMA_F64(a, FA_LOG2E_F64, 0x1.8p52);
     if (clamp_hi) kd = kd > 0x1.8p52 + 2046.0 ? 0x1.8p52 + 2046.0 : kd;
@@ -80,7 +83,7 @@ FA_INLINE double fa_exp_reduce_f64(double a, double b, double m, uint64_t *kb, c
     p = FA_FMA_F64(p, r, 1.66666666666664354e-01);
     p = FA_FMA_F64(p, r, 5.00000000000001110e-01);
     double q = FA_FMA_F64(r2, p, r);
-    return m * q + m;
+    return ml ? FA_FMA_F64(m, q, *ml) + m : m * q + m;
 }
 
 /* m * exp(a + b): the exp kernel. b is the low part of a double-word
@@ -105,7 +108,7 @@ FA_INLINE double fa_exp_core_f64(double a, double b, double m)
 {
     a = a < -746.0 ? -746.0 : a;
     uint64_t kb;
-    double y = fa_exp_reduce_f64(a, b, m, &kb, 1);
+    double y = fa_exp_reduce_f64(a, b, m, NULL, &kb, 1);
     uint64_t nb = kb - 0x4338000000000000ull + 2048u; /* n + 2048 */
     uint64_t n1b = nb >> 1; /* floor(n/2) + 1024 */
     double s1 = fa_f64((n1b - 1u) << 52), s2 = fa_f64((nb - n1b - 1u) << 52);
@@ -129,13 +132,20 @@ FA_INLINE float fa_exp_neg_core_f32(float a, float b, float m)
     return y * s * 0x1p-64f;
 }
 
-FA_INLINE double fa_exp_neg_core_f64(double a, double b, double m)
+/* float64 with a double-word factor m + *ml (fa_exp_reduce_f64; float64
+ * gelu's Phi(-a) = m exp(-a^2/2)), or m alone (ml NULL). */
+FA_INLINE double fa_exp_neg_core_dw_f64(double a, double b, double m, const double *ml)
 {
     a = a < -760.0 ? -760.0 : a;
     uint64_t kb;
-    double y = fa_exp_reduce_f64(a, b, m, &kb, 0);
+    double y = fa_exp_reduce_f64(a, b, m, ml, &kb, 0);
     double s = fa_f64((kb - 0x4338000000000000ull + 1151u) << 52); /* 2^(n+128) */
     return y * s * 0x1p-128;
+}
+
+FA_INLINE double fa_exp_neg_core_f64(double a, double b, double m)
+{
+    return fa_exp_neg_core_dw_f64(a, b, m, NULL);
 }
 
 FA_INLINE float fa_vm_exp_f32(float x) { return fa_exp_core_f32(x, 0.0f, 1.0f); }

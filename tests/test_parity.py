@@ -4,6 +4,7 @@ function_cases.PARITY_ULP, and never modifies its inputs."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from inputs import (
     sample,
     sample_grad,
 )
-from tables import TABLED, table_edges
+from tables import SRC, TABLED, table_edges
 from ulp import assert_ulp_close
 
 
@@ -216,6 +217,45 @@ def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
         contiguous = fn(*(a[k:] for a in args))
         np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
         np.testing.assert_array_equal(contiguous, strided[k:])
+
+
+# The core range of float64 gelu's range loops (src/range_loops.h), as the
+# source defines it: |x| < GELU_CORE.
+GELU_CORE = float(re.search(r"#define FA_PHI_CORE_F64 (\S+)", (SRC / "vmath_erf.h").read_text()).group(1))
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_range_loops_agree_bitwise(direction, rng) -> None:
+    """float64 gelu and its backward run a core form (no clamp, one
+    polynomial piece, no exp tiers) on blocks whose every x is inside
+    |x| < GELU_CORE, and the per-element kernel on other blocks. The same
+    values give the same bits in a block inside, in blocks with a value
+    outside every 8 elements, strided (copied through the same loops) and
+    one element at a time: edges of the range, zeros, subnormals, the root
+    of the derivative, and grads of every kind."""
+    c = GELU_CORE
+    edges = [np.nextafter(c, 0), -np.nextafter(c, 0), 0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300,
+             -0.7517915246935645, -1.25, -0.25, 1e-8, -1e-8]
+    inside = np.concatenate([rng.uniform(-c, c, 4000), np.repeat(edges, 3)])
+    rng.shuffle(inside)
+    outside = np.array([c, -c, 2 * c, -40.0, -54.2, 60.0, np.inf, -np.inf, np.nan, 1e300])
+    grad = rng.uniform(-2, 2, inside.size)
+    grad[:4] = [np.inf, -np.inf, np.nan, 0.0]
+    # every 8 values one from outside, so that no block is inside
+    pos = np.arange(inside.size) + np.arange(inside.size) // 8 + 1
+    mixed = np.resize(outside, inside.size + inside.size // 8 + 1)
+    mixed[pos] = inside
+    mixed_grad = np.resize(grad[::-1], mixed.size)
+    mixed_grad[pos] = grad
+    fn = fastact.gelu if direction == "forward" else fastact.gelu_backward
+    args = (inside,) if direction == "forward" else (grad, inside)
+    margs = (mixed,) if direction == "forward" else (mixed_grad, mixed)
+    core = fn(*args)
+    np.testing.assert_array_equal(np.signbit(fn(*margs)[pos]), np.signbit(core))
+    np.testing.assert_array_equal(fn(*margs)[pos], core)
+    np.testing.assert_array_equal(fn(*(np.repeat(a, 2)[::2] for a in margs)), fn(*margs))
+    one_by_one = np.concatenate([fn(*(a[i:i + 1] for a in margs)) for i in range(0, mixed.size, 7)])
+    np.testing.assert_array_equal(one_by_one, fn(*margs)[::7])
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

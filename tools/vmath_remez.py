@@ -304,27 +304,37 @@ def erfc_f64():  # three pieces: erfc_f64 17 0 2, erfc_f64 17 2 6, erfc_f64 17 6
     return _erfc(F64, _arg(2, 17), _arg(3, 0.0), _arg(4, 2.0)), F64[0], 0
 
 
-# Phi(-a) exp(a^2/2) = t R(t) / 2 for float32 gelu (vmath_erf.h
-# fa_phi_ratio_f32): R(t) = erfc(z) exp(z^2) / t, z = 2 (1/t - 1) = a/sqrt2,
-# a polynomial in u = t - tc for 0 <= z <= 14 (the default), relative error;
-# c0 as hi + lo.
-def _mills(prec, deg, zhi):
+# Phi(-a) exp(a^2/2) = t R(t) / 2 for gelu (vmath_erf.h fa_phi_ratio_f32 /
+# _f64): R(t) = erfc(z) exp(z^2) / t, z = a/sqrt2 = k (1/t - 1), a polynomial
+# in u = t - tc for zlo <= z <= zhi, relative error; c0 as hi + lo. tc: the
+# middle, rounded, unless given. k = 2 (float32: t = 1 / (1 + z/2)) or
+# 2 sqrt2 (float64: t = 1 / (1 + a/4), a/4 exact).
+def _mills(prec, deg, zlo, zhi, tc=None, k=2):
     dt, eps = prec
+    k = mp.mpf(k)
 
     def R(t):
-        z = (1 / t - 1) * 2
+        z = (1 / t - 1) * k
         return mp.erfc(z) * mp.exp(z * z) / t
 
-    ta = 1 / (1 + mp.mpf(zhi) / 2)
-    tc = mp.mpf(float(dt(float((ta + 1) / 2))))
-    print(f"/* 0 <= z <= {zhi}: u = t - {float(tc)!r} */")
-    return rounded_fit(lambda u: R(u + tc), lambda u: 1 / R(u + tc), powers(0, deg), ta - tc, 1 - tc, dt, eps,
+    ta, tb = 1 / (1 + mp.mpf(zhi) / k), 1 / (1 + mp.mpf(zlo) / k)
+    tc = mp.mpf(float(dt(float((ta + tb) / 2)))) if tc is None else mp.mpf(tc)
+    print(f"/* {float(zlo)} <= z <= {float(zhi)}, t = 1 / (1 + z / {float(k)}): u = t - {float(tc)!r} */")
+    return rounded_fit(lambda u: R(u + tc), lambda u: 1 / R(u + tc), powers(0, deg), ta - tc, tb - tc, dt, eps,
                        split_c0=True)
 
 
 @fit
-def mills_f32():
-    return _mills(F32, _arg(2, 11), _arg(3, 14.0)), F32[0], 0
+def mills_f32():  # 0 <= z <= 14 (a <= 19.8)
+    return _mills(F32, _arg(2, 11), 0.0, _arg(3, 14.0)), F32[0], 0
+
+
+# float64, in a = sqrt2 z: mills_f64 DEG ALO AHI [TC]
+@fit
+def mills_f64():
+    tc = float(sys.argv[5]) if len(sys.argv) > 5 else None
+    r2 = mp.sqrt(2)
+    return _mills(F64, _arg(2, 21), _arg(3, 0.0) / r2, _arg(4, 5.66) / r2, tc, 2 * r2), F64[0], 0
 
 
 # log1p(e) = e + e^2 P(e - 1/2) on 0 <= e <= 1, for log1p(exp(-|x|)) (log_sigmoid,

@@ -5,8 +5,10 @@
  * (a macro FA_HAND_<K>_<S> defined as "~, fn"), else fa_hand_none. A hand
  * loop does elements [0, its return value) of a block (whole vectors), the
  * generic loop the rest; only the hoisted-parameter path (FA_PARAMS_CONST)
- * uses them. mask_grads.h (full-width grad loads) and param_loops.h (loops
- * specialised on a parameter's value) define them. */
+ * uses them. mask_grads.h (full-width grad loads), act_loops.h (table
+ * lookups) and param_loops.h (loops specialised on a parameter's value)
+ * define them. FA_HAND_IN looks up the same kind of function among other
+ * names: a param loop's fast form (FA_FAST_). */
 #ifndef FASTACT_HAND_LOOPS_H
 #define FASTACT_HAND_LOOPS_H
 
@@ -22,7 +24,8 @@
 #define FA_IVDEP
 #endif
 
-#define FA_HAND(K, S) FA_SECOND(FA_CAT(FA_HAND_, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
+#define FA_HAND(K, S) FA_HAND_IN(FA_HAND_, K, S)
+#define FA_HAND_IN(PREFIX, K, S) FA_SECOND(FA_CAT(PREFIX, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
 
 static inline fa_intp fa_hand_none(void *dst, char **a, const double *p, fa_intp m)
 {

@@ -14,8 +14,8 @@
 #include "hand_loops.h"
 #include "activations.h"
 #include "mask_grads.h"
-#include "param_loops.h"
 #include "act_loops.h"
+#include "param_loops.h"
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
  * An output either is an input exactly (in place), or does not overlap it,

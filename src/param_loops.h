@@ -20,32 +20,33 @@
 #define FASTACT_PARAM_LOOPS_H
 
 #include "hand_loops.h"
+#include "act_loops.h"
 
-/* NAME: y[i] = FAST for the whole block where COND, else SLOW. */
-#define FA_PARAM_LOOP(NAME, T, COND, FAST, SLOW)                                 \
-    static inline fa_intp NAME(void *dst, char **a, const double *p, fa_intp m) \
-    {                                                                            \
-        T *y = (T *)dst;                                                         \
-        const T *d0 = (const T *)a[0], *d1 = (const T *)a[1];                    \
-        (void)d1;                                                                \
-        if (COND) {                                                              \
-            FA_IVDEP for (fa_intp i = 0; i < m; i++) y[i] = (FAST);              \
-        } else {                                                                 \
-            FA_IVDEP for (fa_intp i = 0; i < m; i++) y[i] = (SLOW);              \
-        }                                                                        \
-        return m;                                                                \
+/* fa_hand_<K>_<S>: y[i] = FAST for the whole block where COND, else SLOW;
+ * FAST starts with its own hand loop where FA_FAST_<K>_<S> names one. */
+#define FA_PARAM_LOOP(K, S, T, COND, FAST, SLOW)                                       \
+    static inline fa_intp fa_hand_##K##_##S(void *dst, char **a, const double *p, fa_intp m) \
+    {                                                                                  \
+        T *y = (T *)dst;                                                               \
+        const T *d0 = (const T *)a[0], *d1 = (const T *)a[1];                          \
+        (void)d1;                                                                      \
+        if (COND) {                                                                    \
+            fa_intp i0 = FA_HAND_IN(FA_FAST_, K, S)(dst, a, p, m);                     \
+            FA_IVDEP for (fa_intp i = i0; i < m; i++) y[i] = (FAST);                   \
+        } else {                                                                       \
+            FA_IVDEP for (fa_intp i = 0; i < m; i++) y[i] = (SLOW);                    \
+        }                                                                              \
+        return m;                                                                      \
     }
 
 #define FA_PARAM_LOOPS(S, T)                                                                  \
-    FA_PARAM_LOOP(fa_hand_celu_##S, T, (T)p[1] > 0, fa_celu_form_##S(d0[i], (T)p[1], 1),      \
+    FA_PARAM_LOOP(celu, S, T, (T)p[1] > 0, fa_celu_form_##S(d0[i], (T)p[1], 1),               \
                   fa_celu_form_##S(d0[i], (T)p[1], 0))                                        \
-    FA_PARAM_LOOP(fa_hand_celu_grad_##S, T, (T)p[2] > 0,                                      \
-                  fa_celu_grad_form_##S(d0[i], d1[i], (T)p[2], 1),                            \
+    FA_PARAM_LOOP(celu_grad, S, T, (T)p[2] > 0, fa_celu_grad_form_##S(d0[i], d1[i], (T)p[2], 1), \
                   fa_celu_grad_form_##S(d0[i], d1[i], (T)p[2], 0))                            \
-    FA_PARAM_LOOP(fa_hand_softplus_##S, T, (T)p[1] == 1, fa_softplus_##S(d0[i], 1, (T)p[2]),  \
+    FA_PARAM_LOOP(softplus, S, T, (T)p[1] == 1, fa_softplus_##S(d0[i], 1, (T)p[2]),           \
                   fa_softplus_##S(d0[i], (T)p[1], (T)p[2]))                                   \
-    FA_PARAM_LOOP(fa_hand_softplus_grad_##S, T, (T)p[2] == 1,                                 \
-                  fa_softplus_grad_##S(d0[i], d1[i], 1, (T)p[3]),                             \
+    FA_PARAM_LOOP(softplus_grad, S, T, (T)p[2] == 1, fa_softplus_grad_##S(d0[i], d1[i], 1, (T)p[3]), \
                   fa_softplus_grad_##S(d0[i], d1[i], (T)p[2], (T)p[3]))
 FA_PARAM_LOOPS(f32, float)
 FA_PARAM_LOOPS(f64, double)

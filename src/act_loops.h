@@ -6,7 +6,8 @@
  * (FA_TABLED in activations.h) give the same bits, lane by lane, so a
  * result does not depend on its neighbours, the block or the thread.
  *
- * Included by loops.c, through the FA_HAND hook of hand_loops.h. */
+ * Included by loops.c, through the FA_HAND hook of hand_loops.h, and by
+ * param_loops.h, whose softplus loops call two of them (FA_FAST). */
 #ifndef FASTACT_ACT_LOOPS_H
 #define FASTACT_ACT_LOOPS_H
 
@@ -91,7 +92,8 @@
     }
 
 /* The rows of activation_defs.h that use FA_TABLED, with the same table
- * and form. */
+ * and form; softplus's with beta = 1 (FA_TABLED_AT), its threshold the
+ * parameter after beta. */
 FA_TAB_LOOP(gelu, 1, gelu_phi, FA_TAB_TIMES_X, 0)
 FA_TAB_LOOP(gelu_grad, 2, gelu_der, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(silu_grad, 2, silu_der, FA_TAB_PLAIN, 0)
@@ -99,6 +101,8 @@ FA_TAB_LOOP(mish, 1, mish_ts, FA_TAB_TIMES_X, 0)
 FA_TAB_LOOP(mish_grad, 2, mish_der, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(log_sigmoid, 1, log_sigmoid, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(softplus, 1, log_sigmoid, FA_TAB_REFLECT, 2)
+FA_TAB_LOOP(softplus_grad, 2, log_sigmoid_der, FA_TAB_REFLECT, 3)
 #undef FA_TAB_LOOP
 #undef FA_TAB_STEP
 
@@ -109,6 +113,9 @@ FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, FA_TAB_PLAIN, 0)
 #define FA_HAND_mish_grad_f32 ~, fa_tab_loop_mish_grad_f32
 #define FA_HAND_log_sigmoid_f32 ~, fa_tab_loop_log_sigmoid_f32
 #define FA_HAND_log_sigmoid_grad_f32 ~, fa_tab_loop_log_sigmoid_grad_f32
+/* softplus's run where the hoisted beta is 1, from its param loop */
+#define FA_FAST_softplus_f32 ~, fa_tab_loop_softplus_f32
+#define FA_FAST_softplus_grad_f32 ~, fa_tab_loop_softplus_grad_f32
 #endif
 
 #endif

@@ -22,7 +22,8 @@
  * 4.6, 6.4, 5.2 on the test machine; not mish, silu', log_sigmoid and its
  * derivative, 3.7-3.9 against 1.8-3.0); at AVX2 none (a 32-entry lookup is
  * a gather there: gelu 2.4 ns against 1.2). Where the levels differ, their
- * results may differ in the last bits. */
+ * results may differ in the last bits. softplus reads log_sigmoid's tables
+ * where those are used. */
 #if defined(__AVX512F__)
 #define FA_TAB_USE(NAME) 1
 #elif !defined(__AVX2__)

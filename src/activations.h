@@ -25,7 +25,8 @@
  * the closed form (and always for float64). A NaN x gives x itself: the
  * closed form's NaN sign depends on how GCC arranged its selects, which
  * differs between the hand loops, the vector loops and scalar code.
- * FA_TABLED_AT reads the table at t instead. */
+ * FA_TABLED_AT reads the table at t instead (-x: softplus from
+ * log_sigmoid's). */
 #define FA_TABLED_AT(TAB, t, x, m, closed)                                               \
     (sizeof(FA_T) == 4                                                                   \
          ? (FA_T)(FA_TAB_USE(TAB) && fa_tab_in((float)(t), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \

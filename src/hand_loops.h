@@ -8,7 +8,8 @@
  * uses them. mask_grads.h (full-width grad loads), act_loops.h (table
  * lookups) and param_loops.h (loops specialised on a parameter's value)
  * define them. FA_HAND_IN looks up the same kind of function among other
- * names: a param loop's fast form (FA_FAST_). */
+ * names: a param loop's fast form (FA_FAST_), the per-element-parameter
+ * path (FA_EACH_). */
 #ifndef FASTACT_HAND_LOOPS_H
 #define FASTACT_HAND_LOOPS_H
 

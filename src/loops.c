@@ -77,15 +77,18 @@
 
 /* The vector loops over one block of m elements into DST, operands a[]:
  * parameters hoisted (with a hand loop first where there is one,
- * mask_grads.h) or read from a[]. */
+ * mask_grads.h) or read from a[] (with FA_EACH_<K>_<S> first where there
+ * is one, param_loops.h). */
 #define FA_BLOCK_LOOPS(K, S, ND, NP, DST)                                          \
     if ((NP) == 0 || path == FA_PARAMS_CONST) {                                     \
         fa_intp i0 = FA_HAND(K, S)(DST, a, p, m);                                   \
         FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
             DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                           \
-    } else                                                                          \
-        FA_IVDEP for (fa_intp i = 0; i < m; i++)                                    \
-            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);
+    } else {                                                                        \
+        fa_intp i0 = FA_HAND_IN(FA_EACH_, K, S)(DST, a, p, m);                      \
+        FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);                           \
+    }
 
 /* Strided operands of a parameter-free kernel with a hand loop: blocks of
  * FA_WBLOCK elements copied into compute-type buffers, the hand loop (and

@@ -151,19 +151,22 @@ PARAM_LOOP_CASES = with_param_sets(lambda act: act.name in ("celu", "softplus"))
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize(("act", "params"), PARAM_LOOP_CASES)
 def test_parameter_loops_agree_bitwise(act, params, dtype, direction, rng) -> None:
-    """A scalar parameter runs the loop specialised on its value; a parameter
-    array as large as the data (float32 softplus: its general form, and its
-    beta = 1 form where beta is 1), and strided data, run the per-element
-    kernel, which picks its form by the same test. All three give the same
-    bits."""
+    """A scalar parameter runs the loop specialised on its value (strided
+    data too, through buffers); a parameter array as large as the data runs
+    the per-element kernel (float32 softplus: its general form, and its beta
+    = 1 form where beta is 1), and strided data with one the kernel element
+    by element. Each picks its form by the same test: the same bits."""
     n = 2000
     args = arguments(act, direction, dtype, (n,), rng, params)
     fn = getattr(act, direction)
     hoisted = fn(*args, **params)
     per_element = fn(*args, **{k: np.full(n, v) for k, v in params.items()})
     strided = fn(*(np.repeat(a, 2)[::2] for a in args), **params)
+    strided_per_element = fn(*(np.repeat(a, 2)[::2] for a in args),
+                             **{k: np.full(2 * n, v)[::2] for k, v in params.items()})
     np.testing.assert_array_equal(per_element, hoisted)
     np.testing.assert_array_equal(strided, hoisted)
+    np.testing.assert_array_equal(strided_per_element, hoisted)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

@@ -67,8 +67,9 @@ FA_PARAM_LOOPS(f64, double)
  * loops.c), float32 softplus where it reads log_sigmoid's tables. A vector
  * loop over their lookups would gather, which keeps GCC's loop scalar; so
  * SLOW runs vectorised over a chunk, and FAST redoes the elements where
- * COND holds: the kernel's choice, so its bits. Through a buffer: out= may
- * be an input. FA_Q(k): parameter operand k at element i. */
+ * COND holds (if any: else SLOW goes straight to y): the kernel's choice,
+ * so its bits. Through a buffer: out= may be an input. FA_Q(k): parameter
+ * operand k at element i. */
 #if FA_TAB_USE(log_sigmoid)
 #define FA_EACH_CHUNK 256
 #define FA_Q(k) ((float)((const double *)a[k])[i])
@@ -82,6 +83,12 @@ FA_PARAM_LOOPS(f64, double)
         for (fa_intp lo = 0; lo < m; lo += FA_EACH_CHUNK) {                            \
             _Alignas(64) float r[FA_EACH_CHUNK];                                       \
             fa_intp hi = m - lo < FA_EACH_CHUNK ? m : lo + FA_EACH_CHUNK;              \
+            int any = 0;                                                               \
+            for (fa_intp i = lo; i < hi; i++) any |= (COND);                           \
+            if (!any) {                                                                \
+                FA_IVDEP for (fa_intp i = lo; i < hi; i++) y[i] = (SLOW);              \
+                continue;                                                              \
+            }                                                                          \
             FA_IVDEP for (fa_intp i = lo; i < hi; i++) r[i - lo] = (SLOW);             \
             for (fa_intp i = lo; i < hi; i++)                                          \
                 if (COND) r[i - lo] = (FAST);                                          \

@@ -6,7 +6,8 @@
  * (FA_TABLED in activations.h) give the same bits, lane by lane, so a
  * result does not depend on its neighbours, the block or the thread.
  *
- * Included by loops.c, through the FA_HAND hook of hand_loops.h. */
+ * Included by loops.c, through the FA_HAND hook of hand_loops.h, and by
+ * param_loops.h, whose softplus loops call two of them (FA_FAST). */
 #ifndef FASTACT_ACT_LOOPS_H
 #define FASTACT_ACT_LOOPS_H
 
@@ -20,18 +21,29 @@
 #define FA_TAB_CLOSED_1(K, k) fa_##K##_closed_f32(x[k])
 #define FA_TAB_CLOSED_2(K, k) fa_##K##_closed_f32(g[k], x[k])
 
+/* How a row's value comes from its table T (FA_TABLED, FA_TABLED_AT):
+ * T(x) (backward: grad T(x)), x T(x), or -T(-x) for f(x) = -F(-x), T = F
+ * (backward: grad T(-x), T = F', as f'(x) = F'(-x)). */
+#define FA_TAB_PLAIN 0
+#define FA_TAB_TIMES_X 1
+#define FA_TAB_REFLECT 2
+
 /* One vector of 16 at i, lanes LANES (masked loads and store when MASKED)
- * of kernel K with ND data operands (x last) and table TAB; the table value
- * is multiplied by grad (ND 2), by x (ND 1, MUL_X) or by nothing. Lanes
- * masked off load 0, which is inside every table. */
-#define FA_TAB_STEP(i, MASKED, LANES, K, ND, TAB, MUL_X)                              \
+ * of kernel K with ND data operands (x last), table TAB and FORM; CUT > 0:
+ * x (backward: grad) where x > cut = p[CUT], last, as softplus's
+ * threshold, in every vector if cut_in (the cut reaches into the table's
+ * range), else only in those that run the closed form. Lanes masked off
+ * load 0, which is inside every table. */
+#define FA_TAB_STEP(i, MASKED, LANES, K, ND, TAB, FORM, CUT)                          \
     {                                                                                \
         __mmask16 in;                                                                \
         __m512 vx = (MASKED) ? _mm512_maskz_loadu_ps(LANES, x + (i)) : _mm512_loadu_ps(x + (i)); \
-        __m512 r = fa_tab_v16(FA_TAB(TAB), vx, &in);                                 \
+        __m512 vg = (ND) == 1 ? vx : (MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i)); \
+        const int reflect = (FORM) == FA_TAB_REFLECT;                                \
+        __m512 r = fa_tab_v16(FA_TAB(TAB), vx, &in, reflect ? -1 : 1, reflect && (ND) == 1 ? -1 : 1); \
         if ((ND) == 2)                                                               \
-            r = _mm512_mul_ps((MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i)), r); \
-        else if (MUL_X)                                                              \
+            r = _mm512_mul_ps(vg, r);                                                \
+        else if ((FORM) == FA_TAB_TIMES_X)                                           \
             r = _mm512_mul_ps(vx, r);                                                \
         if (in != 0xffff) {                                                          \
             _Alignas(64) float c[16];                                                \
@@ -39,56 +51,71 @@
             r = _mm512_mask_blend_ps(in, _mm512_load_ps(c), r);                      \
             r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(vx, vx, _CMP_UNORD_Q), vx); /* NaN: x */ \
         }                                                                            \
+        if ((CUT) && (cut_in || in != 0xffff))                                       \
+            r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(vx, cut, _CMP_GT_OQ), vg);  \
         if (MASKED)                                                                  \
             _mm512_mask_storeu_ps(o + (i), LANES, r);                                \
         else                                                                         \
             _mm512_storeu_ps(o + (i), r);                                            \
     }
 
-/* fa_hand_<K>_f32. NumPy's large arrays start 16 bytes into a cache line,
- * and loads that split lines made gelu's backward 13% slower at 16M (0.38
- * -> 0.43 ns): a masked first vector brings the output (and, as usual, the
- * inputs) to a 64-byte boundary. */
-#define FA_TAB_LOOP(K, ND, TAB, MUL_X)                                               \
+/* fa_tab_loop_<K>_f32. NumPy's large arrays start 16 bytes into a cache
+ * line, and loads that split lines made gelu's backward 13% slower at 16M
+ * (0.38 -> 0.43 ns): a masked first vector brings the output (and, as
+ * usual, the inputs) to a 64-byte boundary. */
+#define FA_TAB_LOOP(K, ND, TAB, FORM, CUT)                                           \
     /* out of line: inlined, GCC hoists both copies' tables and spills them */       \
-    static __attribute__((noinline)) void fa_hand_##K##_head(const float *x, const float *g, float *o, \
-                                                             __mmask16 lanes)        \
+    static __attribute__((noinline)) void fa_tab_loop_##K##_head(const float *x, const float *g, float *o, \
+                                                                 __m512 cut, __mmask16 lanes) \
     {                                                                                \
-        FA_TAB_STEP(0, 1, lanes, K, ND, TAB, MUL_X)                                  \
+        const int cut_in = 1;                                                        \
+        (void)cut, (void)cut_in;                                                     \
+        FA_TAB_STEP(0, 1, lanes, K, ND, TAB, FORM, CUT)                              \
     }                                                                                \
-    static inline fa_intp fa_hand_##K##_f32(void *dst, char **a, const double *p, fa_intp m) \
+    static inline fa_intp fa_tab_loop_##K##_f32(void *dst, char **a, const double *p, fa_intp m) \
     {                                                                                \
         const float *x = (const float *)a[(ND) - 1], *g = (const float *)a[0];      \
         float *o = (float *)dst;                                                     \
         unsigned head = (unsigned)(-(uintptr_t)o & 63) / sizeof(float);              \
         fa_intp i = 0;                                                               \
-        (void)p, (void)g;                                                            \
+        const float thr = (CUT) ? (float)p[CUT] : 0.0f;                             \
+        const __m512 cut = _mm512_set1_ps(thr); /* here: GCC reloads p[CUT] per vector */ \
+        /* x in the table: below HI, or at most -LO reflected */                     \
+        const int cut_in = !(thr >= ((FORM) == FA_TAB_REFLECT ? -FA_TAB_##TAB##_LO : FA_TAB_##TAB##_HI)); \
+        (void)g, (void)cut, (void)cut_in;                                            \
         if (head && m >= 16 + (fa_intp)head) {                                       \
-            fa_hand_##K##_head(x, g, o, (__mmask16)((1u << head) - 1));              \
+            fa_tab_loop_##K##_head(x, g, o, cut, (__mmask16)((1u << head) - 1));     \
             i = head;                                                                \
         }                                                                            \
-        for (; i + 16 <= m; i += 16) FA_TAB_STEP(i, 0, 0xffff, K, ND, TAB, MUL_X)    \
+        for (; i + 16 <= m; i += 16) FA_TAB_STEP(i, 0, 0xffff, K, ND, TAB, FORM, CUT) \
         return i;                                                                    \
     }
 
-/* The rows of activation_defs.h that use FA_TABLED, with the same table. */
-FA_TAB_LOOP(gelu, 1, gelu_phi, 1)
-FA_TAB_LOOP(gelu_grad, 2, gelu_der, 0)
-FA_TAB_LOOP(silu_grad, 2, silu_der, 0)
-FA_TAB_LOOP(mish, 1, mish_ts, 1)
-FA_TAB_LOOP(mish_grad, 2, mish_der, 0)
-FA_TAB_LOOP(log_sigmoid, 1, log_sigmoid, 0)
-FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, 0)
+/* The rows of activation_defs.h that use FA_TABLED, with the same table
+ * and form; softplus's with beta = 1 (FA_TABLED_AT), its threshold the
+ * parameter after beta. */
+FA_TAB_LOOP(gelu, 1, gelu_phi, FA_TAB_TIMES_X, 0)
+FA_TAB_LOOP(gelu_grad, 2, gelu_der, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(silu_grad, 2, silu_der, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(mish, 1, mish_ts, FA_TAB_TIMES_X, 0)
+FA_TAB_LOOP(mish_grad, 2, mish_der, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(log_sigmoid, 1, log_sigmoid, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, FA_TAB_PLAIN, 0)
+FA_TAB_LOOP(softplus, 1, log_sigmoid, FA_TAB_REFLECT, 2)
+FA_TAB_LOOP(softplus_grad, 2, log_sigmoid_der, FA_TAB_REFLECT, 3)
 #undef FA_TAB_LOOP
 #undef FA_TAB_STEP
 
-#define FA_HAND_gelu_f32 ~, fa_hand_gelu_f32
-#define FA_HAND_gelu_grad_f32 ~, fa_hand_gelu_grad_f32
-#define FA_HAND_silu_grad_f32 ~, fa_hand_silu_grad_f32
-#define FA_HAND_mish_f32 ~, fa_hand_mish_f32
-#define FA_HAND_mish_grad_f32 ~, fa_hand_mish_grad_f32
-#define FA_HAND_log_sigmoid_f32 ~, fa_hand_log_sigmoid_f32
-#define FA_HAND_log_sigmoid_grad_f32 ~, fa_hand_log_sigmoid_grad_f32
+#define FA_HAND_gelu_f32 ~, fa_tab_loop_gelu_f32
+#define FA_HAND_gelu_grad_f32 ~, fa_tab_loop_gelu_grad_f32
+#define FA_HAND_silu_grad_f32 ~, fa_tab_loop_silu_grad_f32
+#define FA_HAND_mish_f32 ~, fa_tab_loop_mish_f32
+#define FA_HAND_mish_grad_f32 ~, fa_tab_loop_mish_grad_f32
+#define FA_HAND_log_sigmoid_f32 ~, fa_tab_loop_log_sigmoid_f32
+#define FA_HAND_log_sigmoid_grad_f32 ~, fa_tab_loop_log_sigmoid_grad_f32
+/* softplus's run where the hoisted beta is 1, from its param loop */
+#define FA_FAST_softplus_f32 ~, fa_tab_loop_softplus_f32
+#define FA_FAST_softplus_grad_f32 ~, fa_tab_loop_softplus_grad_f32
 #endif
 
 #endif

@@ -7,7 +7,8 @@
  * fa_tab_f32 is the scalar form, used by every loop; on AVX-512 the hand
  * loops of act_loops.h use fa_tab_v16, which looks the coefficients up
  * with vpermt2ps (the scalar form vectorises into gathers). The two compute
- * the same bits: the same index, the same FMAs in the same order. */
+ * the same bits: the same index, the same FMAs in the same order (up to
+ * the sign, where fa_tab_v16 folds in a negation). */
 #ifndef FASTACT_ACT_TABLE_H
 #define FASTACT_ACT_TABLE_H
 
@@ -21,7 +22,8 @@
  * 4.6, 6.4, 5.2 on the test machine; not mish, silu', log_sigmoid and its
  * derivative, 3.7-3.9 against 1.8-3.0); at AVX2 none (a 32-entry lookup is
  * a gather there: gelu 2.4 ns against 1.2). Where the levels differ, their
- * results may differ in the last bits. */
+ * results may differ in the last bits. softplus reads log_sigmoid's tables
+ * where those are used. */
 #if defined(__AVX512F__)
 #define FA_TAB_USE(NAME) 1
 #elif !defined(__AVX2__)
@@ -58,20 +60,29 @@ FA_INLINE float fa_tab_f32(const float (*t)[32], float lo, float hi, float inv, 
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-/* fa_tab_f32 on 16 lanes, *in the lanes inside [lo, hi); the others are
- * garbage (their index only selects some entry: vpermt2ps reads 5 bits). */
+/* sy fa_tab_f32(sx x) on 16 lanes, sx, sy = +-1 (constants), *in the
+ * lanes where sx x is inside [lo, hi); the others are garbage (their index
+ * only selects some entry: vpermt2ps reads 5 bits). The negations are
+ * folded into the operations, and rounding to nearest is symmetric, so
+ * these are the bits of -fa_tab_f32(-x) (a table value is never 0). */
 static inline __m512 fa_tab_v16(const float (*t)[32], float lo, float hi, float inv, float bias, __m512 x,
-                                __mmask16 *in)
+                                __mmask16 *in, const int sx, const int sy)
 {
-    *in = _mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_GE_OQ) &
-          _mm512_cmp_ps_mask(x, _mm512_set1_ps(hi), _CMP_LT_OQ);
-    __m512i k = _mm512_cvttps_epi32(_mm512_fmadd_ps(x, _mm512_set1_ps(inv), _mm512_set1_ps(bias)));
+    *in = sx > 0 ? _mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_GE_OQ) &
+                       _mm512_cmp_ps_mask(x, _mm512_set1_ps(hi), _CMP_LT_OQ)
+                 : _mm512_cmp_ps_mask(x, _mm512_set1_ps(-lo), _CMP_LE_OQ) &
+                       _mm512_cmp_ps_mask(x, _mm512_set1_ps(-hi), _CMP_GT_OQ);
+    __m512i k = _mm512_cvttps_epi32(_mm512_fmadd_ps(x, _mm512_set1_ps(sx * inv), _mm512_set1_ps(bias)));
     k = _mm512_min_epi32(k, _mm512_set1_epi32(31));
 #define FA_TAB_ROW(j) _mm512_permutex2var_ps(_mm512_load_ps(t[j]), k, _mm512_load_ps(t[j] + 16))
-    __m512 d = _mm512_sub_ps(_mm512_sub_ps(x, FA_TAB_ROW(0)), FA_TAB_ROW(1));
+    /* sx x - centre: -x - c as -(x 1) - c */
+    __m512 d = sx > 0 ? _mm512_sub_ps(x, FA_TAB_ROW(0)) : _mm512_fnmsub_ps(x, _mm512_set1_ps(1.0f), FA_TAB_ROW(0));
+    d = _mm512_sub_ps(d, FA_TAB_ROW(1));
     __m512 q = FA_TAB_ROW(FA_TAB_ROWS - 1);
     for (int j = FA_TAB_ROWS - 2; j >= 4; j--) q = _mm512_fmadd_ps(q, d, FA_TAB_ROW(j));
-    return _mm512_add_ps(FA_TAB_ROW(2), _mm512_fmadd_ps(q, d, FA_TAB_ROW(3)));
+    /* -(c0 + (q d + c1)) as (-(q d) - c1) - c0 */
+    return sy > 0 ? _mm512_add_ps(FA_TAB_ROW(2), _mm512_fmadd_ps(q, d, FA_TAB_ROW(3)))
+                  : _mm512_sub_ps(_mm512_fnmsub_ps(q, d, FA_TAB_ROW(3)), FA_TAB_ROW(2));
 #undef FA_TAB_ROW
 }
 #endif

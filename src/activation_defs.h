@@ -649,8 +649,14 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *g, FA_T *scale)
  * subnormal and would round twice (beta > 1); beta = 1 needs none: the
  * result is exp(u), rounded once. The first tier suffices (exp(u + FA_SHIFT)
  * is normal down to u = -124 / -919, where exp(u) / beta is subnormal for
- * every beta above 1e-16 / 1e-91). The loops run beta = 1 as its own
- * constant-folded loop (param_loops.h), with the same bits. */
+ * every beta above 1e-16 / 1e-91).
+ *
+ * beta = 1 is a form of its own (beta1, a literal, as celu's alpha_pos):
+ * softplus(x) = -log_sigmoid(-x) and softplus'(x) = log_sigmoid'(-x), so
+ * float32 reads log_sigmoid's tables at -x where they cover it
+ * (FA_TABLED_AT), and the cut-off is applied after, as to the closed form.
+ * The loops run it for the whole block when the hoisted beta is 1
+ * (param_loops.h; on AVX-512 through act_loops.h), with the same bits. */
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
@@ -658,25 +664,57 @@ FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
     return uh;
 }
 
-FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
+/* Without the cut-off. */
+FA_INLINE FA_T FA_FN(softplus_beta)(FA_T x, FA_T beta)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
     FA_T e = FA_FN(exp_neg_abs2)(uh, ul, beta != 1 ? uh : FA_C(0), NULL, &scale);
     FA_T l = FA_M(log1p_unit)(e);
     FA_T sp = uh > 0 ? uh + (ul + l) : l;
-    FA_T y = sp / beta * scale;
-    return uh > threshold ? x : y;
+    return sp / beta * scale;
+}
+FA_INLINE FA_T FA_FN(softplus_closed)(FA_T x)
+{
+    return FA_FN(softplus_beta)(x, FA_C(1));
+}
+
+FA_INLINE FA_T FA_FN(softplus_form)(FA_T x, FA_T beta, FA_T threshold, const int beta1)
+{
+    FA_T y = beta1 ? FA_TABLED_AT(log_sigmoid, -x, x, -1, FA_FN(softplus_closed)(x))
+                   : FA_FN(softplus_beta)(x, beta);
+    return beta * x > threshold ? x : y;
+}
+FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
+{
+    return beta == 1 ? FA_FN(softplus_form)(x, FA_C(1), threshold, 1)
+                     : FA_FN(softplus_form)(x, beta, threshold, 0);
 }
 
 /* softplus' = sigmoid(beta x), 1 where beta x > threshold (PyTorch). */
-FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
+FA_INLINE FA_T FA_FN(softplus_grad_beta)(FA_T g, FA_T x, FA_T beta)
 {
     FA_T ul, scale;
     FA_T uh = FA_FN(softplus_u)(x, beta, &ul);
     FA_T gs = g, e = FA_FN(exp_neg_abs2)(uh, ul, uh, &gs, &scale);
     FA_T s = (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
-    return uh > threshold ? g : gs * s * scale;
+    return gs * s * scale;
+}
+FA_INLINE FA_T FA_FN(softplus_grad_closed)(FA_T g, FA_T x)
+{
+    return FA_FN(softplus_grad_beta)(g, x, FA_C(1));
+}
+
+FA_INLINE FA_T FA_FN(softplus_grad_form)(FA_T g, FA_T x, FA_T beta, FA_T threshold, const int beta1)
+{
+    FA_T r = beta1 ? FA_TABLED_AT(log_sigmoid_der, -x, x, g, FA_FN(softplus_grad_closed)(g, x))
+                   : FA_FN(softplus_grad_beta)(g, x, beta);
+    return beta * x > threshold ? g : r;
+}
+FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
+{
+    return beta == 1 ? FA_FN(softplus_grad_form)(g, x, FA_C(1), threshold, 1)
+                     : FA_FN(softplus_grad_form)(g, x, beta, threshold, 0);
 }
 
 /* log_sigmoid ----------------------------------------------------------- */

@@ -24,14 +24,17 @@
  * act_table.h): m * TAB(x), m = x (f(x) / x tabulated), grad or 1; else
  * the closed form (and always for float64). A NaN x gives x itself: the
  * closed form's NaN sign depends on how GCC arranged its selects, which
- * differs between the hand loops, the vector loops and scalar code. */
-#define FA_TABLED(TAB, x, m, closed)                                                     \
+ * differs between the hand loops, the vector loops and scalar code.
+ * FA_TABLED_AT reads the table at t instead (-x: softplus from
+ * log_sigmoid's). */
+#define FA_TABLED_AT(TAB, t, x, m, closed)                                               \
     (sizeof(FA_T) == 4                                                                   \
-         ? (FA_T)(FA_TAB_USE(TAB) && fa_tab_in((float)(x), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \
-                      ? (float)(m) * fa_tab_f32(FA_TAB(TAB), (float)(x))                 \
+         ? (FA_T)(FA_TAB_USE(TAB) && fa_tab_in((float)(t), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \
+                      ? (float)(m) * fa_tab_f32(FA_TAB(TAB), (float)(t))                 \
                   : (x) != (x) ? (float)(x)                                              \
                                : (float)(closed))                                        \
          : (closed))
+#define FA_TABLED(TAB, x, m, closed) FA_TABLED_AT(TAB, x, x, m, closed)
 
 #define FA_TEMPLATE "activation_defs.h"
 #include "precisions.h"

@@ -5,9 +5,11 @@
  * (a macro FA_HAND_<K>_<S> defined as "~, fn"), else fa_hand_none. A hand
  * loop does elements [0, its return value) of a block (whole vectors), the
  * generic loop the rest; only the hoisted-parameter path (FA_PARAMS_CONST)
- * uses them. mask_grads.h (full-width grad loads), param_loops.h (loops
- * specialised on a parameter's value), range_loops.h (on the range of a
- * block's values) and act_loops.h (float32 tables) define them. */
+ * uses them. mask_grads.h (full-width grad loads), act_loops.h (table
+ * lookups), param_loops.h (loops specialised on a parameter's value) and
+ * range_loops.h (on the range of a block's values) define them. FA_HAND_IN
+ * looks up the same kind of function among other names: a param loop's
+ * fast form (FA_FAST_), the per-element-parameter path (FA_EACH_). */
 #ifndef FASTACT_HAND_LOOPS_H
 #define FASTACT_HAND_LOOPS_H
 
@@ -23,7 +25,8 @@
 #define FA_IVDEP
 #endif
 
-#define FA_HAND(K, S) FA_SECOND(FA_CAT(FA_HAND_, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
+#define FA_HAND(K, S) FA_HAND_IN(FA_HAND_, K, S)
+#define FA_HAND_IN(PREFIX, K, S) FA_SECOND(FA_CAT(PREFIX, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
 
 static inline fa_intp fa_hand_none(void *dst, char **a, const double *p, fa_intp m)
 {

@@ -14,9 +14,9 @@
 #include "hand_loops.h"
 #include "activations.h"
 #include "mask_grads.h"
+#include "act_loops.h"
 #include "param_loops.h"
 #include "range_loops.h"
-#include "act_loops.h"
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
  * An output either is an input exactly (in place), or does not overlap it,
@@ -78,22 +78,25 @@
 
 /* The vector loops over one block of m elements into DST, operands a[]:
  * parameters hoisted (with a hand loop first where there is one,
- * mask_grads.h) or read from a[]. */
+ * mask_grads.h) or read from a[] (with FA_EACH_<K>_<S> first where there
+ * is one, param_loops.h). */
 #define FA_BLOCK_LOOPS(K, S, ND, NP, DST)                                          \
     if ((NP) == 0 || path == FA_PARAMS_CONST) {                                     \
         fa_intp i0 = FA_HAND(K, S)(DST, a, p, m);                                   \
         FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
             DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PH);                           \
-    } else                                                                          \
-        FA_IVDEP for (fa_intp i = 0; i < m; i++)                                    \
-            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);
+    } else {                                                                        \
+        fa_intp i0 = FA_HAND_IN(FA_EACH_, K, S)(DST, a, p, m);                      \
+        FA_IVDEP for (fa_intp i = i0; i < m; i++)                                   \
+            DST[i] = FA_ELEM(K, S, ND, NP, FA_DC, FA_PC);                           \
+    }
 
-/* Strided operands of a parameter-free kernel with a hand loop: blocks of
- * FA_WBLOCK elements copied into compute-type buffers, the hand loop (and
- * the generic loop for the rest), copied out. The element loop would
- * vectorise into gathers and scatters, and a table kernel's lookups into
- * more gathers (gelu 3.0 ns per element strided, 0.22 contiguous). The
- * same kernels on the same values: the same bits. */
+/* Strided data operands of a kernel with a hand loop, its parameters (if
+ * any) scalars: blocks of FA_WBLOCK elements copied into compute-type
+ * buffers, the hand loop (and the generic loop for the rest), copied out.
+ * The element loop would vectorise into gathers and scatters, and a table
+ * kernel's lookups into more gathers (gelu 3.0 ns per element strided,
+ * 0.22 contiguous). The same kernels on the same values: the same bits. */
 #define FA_KS(S) FA_CAT(FA_KS_, S)
 #define FA_STRIDED_VIA_HAND(K, S, ND, NP)                                                   \
     _Alignas(64) FA_CT(S) sin[ND][FA_WBLOCK];                                             \
@@ -106,9 +109,9 @@
             a[k] = (char *)sin[k];                                                        \
         }                                                                                 \
         path = FA_PARAMS_CONST;                                                           \
-        FA_BLOCK_LOOPS(K, FA_KS(S), ND, NP, sout) /* NP = 0 where it runs */            \
+        FA_BLOCK_LOOPS(K, FA_KS(S), ND, NP, sout)                                         \
         for (fa_intp i = 0; i < m; i++)                                                   \
-            *(FA_ST(S) *)(args[ND] + (lo + i) * steps[ND]) = FA_CAT(FA_STO_, S)(sout[i]); \
+            *(FA_ST(S) *)(args[ND + NP] + (lo + i) * steps[ND + NP]) = FA_CAT(FA_STO_, S)(sout[i]); \
     }
 
 /* The range function and the NumPy loop of ufunc NAME for dtype S, calling
@@ -127,7 +130,10 @@
         char *a[NOPS];                                                                 \
         int path = fa_plan(&b, args, steps, ND, NP, n, sizeof(FA_ST(S)),               \
                            FA_WIDEN(S) ? FA_WBLOCK : n, bc);                           \
-        if (path == FA_STRIDED && (NP) == 0 && FA_HAND(K, FA_KS(S)) != fa_hand_none) { \
+        int hoist = 1; /* every parameter a scalar (stride 0) */                       \
+        for (int k = ND; k < NOPS; k++) hoist &= steps[k] == 0;                        \
+        for (int k = ND; k < NOPS; k++) p[k] = hoist ? *(const double *)args[k] : 0.0; \
+        if (path == FA_STRIDED && hoist && FA_HAND(K, FA_KS(S)) != fa_hand_none) {     \
             FA_STRIDED_VIA_HAND(K, S, ND, NP)                                          \
             return;                                                                    \
         }                                                                              \
@@ -137,8 +143,6 @@
                     FA_ELEM(K, S, ND, NP, FA_DS, FA_PS);                               \
             return;                                                                    \
         }                                                                              \
-        for (int k = ND; k < NOPS; k++)                                                \
-            p[k] = path == FA_PARAMS_CONST ? *(const double *)args[k] : 0.0;           \
         for (fa_intp lo = 0; lo < n; lo += b.len) {                                    \
             fa_intp m = n - lo < b.len ? n - lo : b.len;                               \
             FA_ST(S) *dst = (FA_ST(S) *)(args[NOPS] + lo * steps[NOPS]);               \

@@ -12,8 +12,8 @@
  * work is done on blocks of up to B = FA_STATS_BLOCK contiguous values by
  * fa_stats_block_<name>: one loop evaluates f and f' into two small local
  * buffers (the shape of the element-wise loops, which GCC vectorises; a
- * parameter-free kernel with a hand loop, FA_HAND, runs it first, so that
- * a table kernel's lookups are not gathers and the bits are the same), a
+ * kernel with a hand loop, FA_HAND, runs it first, so that a table
+ * kernel's lookups are not gathers and the bits are the same), a
  * second adds the four statistics into B accumulator lanes. Two paths:
  *   units  z's rows interleaved element by element (statistics over axis 0
  *          of a C-ordered (batch, units) array: the outer step is one
@@ -49,15 +49,17 @@ static const float fa_stats_ones_f16[1] = {1.0f}; /* float16 has no hand loops *
     {                                                                                             \
         enum { B = FA_STATS_BLOCK };                                                              \
         _Alignas(64) FA_CT(S) yb[FA_STATS_BLOCK], db[FA_STATS_BLOCK];                             \
-        (void)p;                                                                                  \
-        /* the element-wise loops' hand loops first, where there are (NP = 0) */                \
+        /* the element-wise loops' hand loops first, where there are, the parameters after       \
+         * the data operands as there */                                                          \
+        double pf[(NP) + 1], pb[(NP) + 2];                                                        \
+        for (int k = 0; k < (NP); k++) pf[1 + k] = pb[2 + k] = (double)p[k];                     \
         char *a[2] = {(char *)v, NULL};                                                           \
-        int j0 = (NP) == 0 ? (int)FA_HAND(NAME, S)(yb, a, NULL, w) : 0;                           \
+        int j0 = (int)FA_HAND(NAME, S)(yb, a, pf, w);                                             \
         for (int j = j0; j < w; j++)                                                              \
             yb[j] = FA_CAT(fa_##NAME##_, FA_CAT(FA_KS_, S))(FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP));   \
         a[0] = (char *)FA_CAT(fa_stats_ones_, S);                                                 \
         a[1] = (SAVED) == FA_SAVED_OUTPUT ? (char *)yb : (char *)v; /* all of yb is written */    \
-        j0 = (NP) == 0 ? (int)FA_HAND(NAME##_grad, S)(db, a, NULL, w) : 0;                        \
+        j0 = (int)FA_HAND(NAME##_grad, S)(db, a, pb, w);                                          \
         for (int j = j0; j < w; j++)                                                              \
             db[j] = FA_CAT(fa_##NAME##_grad_, FA_CAT(FA_KS_, S))(                                 \
                 (FA_CT(S))1, (SAVED) == FA_SAVED_OUTPUT ? yb[j] : FA_CAT(FA_LD_, S)(v[j]) FA_SP(NP)); \

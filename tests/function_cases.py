@@ -112,6 +112,8 @@ PARAM_VALUES: dict[str, tuple[dict[str, Any], ...]] = {
         {"beta": 2.0, "threshold": 20.0},
         {"beta": 0.7, "threshold": 5.0},
         {"beta": 1.0, "threshold": math.inf},
+        # float32: the cut-off inside log_sigmoid's table, which beta = 1 reads
+        {"beta": 1.0, "threshold": 5.0},
     ),
     "gelu": ({"approximate": "none"}, {"approximate": "tanh"}),
     "softmax": _TEMPERATURES,

@@ -1,7 +1,8 @@
 """The float32 kernels that read a table (src/act_tables.h, written by
 tools/act_tables.py) on part of their range, as the C sources say: which
 kernel uses which table (the FA_TAB_LOOP rows of src/act_loops.h) and each
-table's range (the generated header). Read from the sources, so the tests
+table's range on x (the generated header; negated for a row that reads
+its table at -x). Read from the sources, so the tests
 follow the tables wherever they change."""
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ def _tabled() -> dict[tuple[str, str], tuple[float, float, float]]:
     header = (SRC / "act_tables.h").read_text()
     loops = (SRC / "act_loops.h").read_text()
     out = {}
-    for kernel, table in re.findall(r"^FA_TAB_LOOP\((\w+), \d, (\w+), \d\)", loops, re.M):
+    rows = re.findall(r"^FA_TAB_LOOP\((\w+), \d, (\w+), (FA_TAB_\w+), \d\)", loops, re.M)
+    for kernel, table, form in rows:
         lo, hi, inv = (float(re.search(rf"#define FA_TAB_{table}_{key} (\S+)f", header).group(1))
                        for key in ("LO", "HI", "INV"))
+        if form == "FA_TAB_REFLECT":  # the table at -x (softplus from log_sigmoid's): x in (-hi, -lo]
+            lo, hi = -hi, -lo
         name, direction = (kernel[:-5], "backward") if kernel.endswith("_grad") else (kernel, "forward")
         out[(name, direction)] = (lo, hi, 1 / inv)
     return out
@@ -30,7 +34,7 @@ def _tabled() -> dict[tuple[str, str], tuple[float, float, float]]:
 TABLED = _tabled()
 # the tests parametrised over TABLED would pass vacuously if the pattern
 # above stopped matching the sources
-assert len(TABLED) >= 7, f"FA_TAB_LOOP rows not found in {SRC / 'act_loops.h'}"
+assert len(TABLED) >= 9, f"FA_TAB_LOOP rows not found in {SRC / 'act_loops.h'}"
 
 
 def table_edges(lo: float, hi: float, width: float) -> np.ndarray:

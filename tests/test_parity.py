@@ -15,6 +15,7 @@ from fastact._registry import Activation
 
 from function_cases import (
     activation_params,
+    by_name,
     cancellation_scale,
     is_plain,
     ndata,
@@ -151,17 +152,39 @@ PARAM_LOOP_CASES = with_param_sets(lambda act: act.name in ("celu", "softplus"))
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize(("act", "params"), PARAM_LOOP_CASES)
 def test_parameter_loops_agree_bitwise(act, params, dtype, direction, rng) -> None:
-    """A scalar parameter runs the loop specialised on its value; a parameter
-    array as large as the data, and strided data, run the per-element kernel,
-    which picks its form by the same test. All three give the same bits."""
+    """A scalar parameter runs the loop specialised on its value (strided
+    data too, through buffers); a parameter array as large as the data runs
+    the per-element kernel (float32 softplus: its general form, and its beta
+    = 1 form where beta is 1), and strided data with one the kernel element
+    by element. Each picks its form by the same test: the same bits."""
     n = 2000
     args = arguments(act, direction, dtype, (n,), rng, params)
     fn = getattr(act, direction)
     hoisted = fn(*args, **params)
     per_element = fn(*args, **{k: np.full(n, v) for k, v in params.items()})
     strided = fn(*(np.repeat(a, 2)[::2] for a in args), **params)
+    strided_per_element = fn(*(np.repeat(a, 2)[::2] for a in args),
+                             **{k: np.full(2 * n, v)[::2] for k, v in params.items()})
     np.testing.assert_array_equal(per_element, hoisted)
     np.testing.assert_array_equal(strided, hoisted)
+    np.testing.assert_array_equal(strided_per_element, hoisted)
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("act", activation_params(lambda act: act.name in ("celu", "softplus")))
+def test_mixed_parameter_arrays_agree_bitwise(act, dtype, direction, rng) -> None:
+    """Parameter arrays that mix every parameter set element by element (so
+    the forms of the specialised loops) give each element the bits of the
+    loop for its set."""
+    sets = param_sets(act)
+    n = 2000
+    args = arguments(act, direction, dtype, (n,), rng, act.params)
+    which = rng.integers(0, len(sets), n)
+    fn = getattr(act, direction)
+    mixed = fn(*args, **{k: np.array([s[k] for s in sets])[which] for k in act.params})
+    for j, params in enumerate(sets):
+        np.testing.assert_array_equal(mixed[which == j], fn(*args, **params)[which == j])
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
@@ -183,15 +206,25 @@ def test_mask_grad_loops_agree_bitwise(name, params, dtype, rng) -> None:
     np.testing.assert_array_equal(contiguous, strided)
 
 
+# The table kernels with each numeric parameter set: softplus reads
+# log_sigmoid's table where beta is 1, and a threshold inside the table's
+# range cuts whole vectors of it.
+TABLE_CASES = [
+    pytest.param(name, direction, params, id="-".join([name, direction, *(f"{k}={v}" for k, v in params.items())]))
+    for name, direction in sorted(TABLED)
+    for params in (param_sets(by_name(name)) if numeric_params(by_name(name)) else ({},))
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
-@pytest.mark.parametrize(("name", "direction"), sorted(TABLED))
-def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
+@pytest.mark.parametrize(("name", "direction", "params"), TABLE_CASES)
+def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     """float32 kernels that read a table on part of their range (gelu, mish,
-    log_sigmoid, silu's backward: src/act_tables.h): on AVX-512 the
-    contiguous path is a hand loop (src/act_loops.h) that falls back to the
-    closed form per vector of 16 with a lane outside, and strided data is
-    copied through buffers into it; a call on one element runs the scalar
-    kernel. All give the same bits: whole vectors inside, vectors with lanes
+    log_sigmoid, silu's backward, softplus at -x: src/act_tables.h): on
+    AVX-512 the contiguous path is a hand loop (src/act_loops.h) that falls
+    back to the closed form per vector of 16 with a lane outside, and
+    strided data is copied through buffers into it (softplus: strided data
+    runs the scalar kernel); a call on one element runs the scalar kernel. All give the same bits: whole vectors inside, vectors with lanes
     outside, every interval boundary and its neighbours, zeros, infinities
     and NaN, at every start offset (the hand loop aligns the output with a
     masked first vector)."""
@@ -209,12 +242,12 @@ def test_table_loops_agree_bitwise(name, direction, dtype, rng) -> None:
     g[-3:] = [np.inf, -np.inf, np.nan]
     fn = getattr(fastact, name if direction == "forward" else name + "_backward")
     args = (x,) if direction == "forward" else (g, x)
-    strided = fn(*(np.repeat(a, 2)[::2] for a in args))
-    one_by_one = np.concatenate([fn(*(a[i:i + 1] for a in args)) for i in range(x.size)])
+    strided = fn(*(np.repeat(a, 2)[::2] for a in args), **params)
+    one_by_one = np.concatenate([fn(*(a[i:i + 1] for a in args), **params) for i in range(x.size)])
     np.testing.assert_array_equal(np.signbit(strided), np.signbit(one_by_one))
     np.testing.assert_array_equal(strided, one_by_one)
     for k in range(17):
-        contiguous = fn(*(a[k:] for a in args))
+        contiguous = fn(*(a[k:] for a in args), **params)
         np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
         np.testing.assert_array_equal(contiguous, strided[k:])
 

@@ -29,7 +29,7 @@
  * (act_loops.h: softplus's table on AVX-512). */
 #define FA_PARAM_LOOP(K, S, T, ...) FA_PARAM_LOOP_(K, S, T, __VA_ARGS__)
 #define FA_PARAM_LOOP_(K, S, T, COND, FAST, SLOW)                                      \
-    static inline fa_intp fa_hand_##K##_##S(void *dst, char **a, const double *p, fa_intp m) \
+    static inline fa_intp fa_hand_##K##_##S(void *dst, char **a, const double *restrict p, fa_intp m) \
     {                                                                                  \
         T *y = (T *)dst;                                                               \
         const T *d0 = (const T *)a[0], *d1 = (const T *)a[1];                          \

@@ -655,8 +655,12 @@ FA_INLINE FA_T FA_FN(mish_deriv)(FA_T x, FA_T *g, FA_T *scale)
  * softplus(x) = -log_sigmoid(-x) and softplus'(x) = log_sigmoid'(-x), so
  * float32 reads log_sigmoid's tables at -x where they cover it
  * (FA_TABLED_AT), and the cut-off is applied after, as to the closed form.
- * The loops run it for the whole block when the hoisted beta is 1
- * (param_loops.h; on AVX-512 through act_loops.h), with the same bits. */
+ * Only at the levels that read that table (FA_TAB_USE): elsewhere its NaN
+ * rule alone made AVX2's beta = 1 loop 20% slower (GCC merges it into the
+ * closed form's selects), and the kernels are the closed forms, NaN
+ * included. The loops run beta = 1 for the whole block when the hoisted
+ * beta is 1 (param_loops.h; on AVX-512 through act_loops.h), with the same
+ * bits. */
 FA_INLINE FA_T FA_FN(softplus_u)(FA_T x, FA_T beta, FA_T *ul)
 {
     FA_T uh = beta * x;
@@ -681,14 +685,17 @@ FA_INLINE FA_T FA_FN(softplus_closed)(FA_T x)
 
 FA_INLINE FA_T FA_FN(softplus_form)(FA_T x, FA_T beta, FA_T threshold, const int beta1)
 {
-    FA_T y = beta1 ? FA_TABLED_AT(log_sigmoid, -x, x, -1, FA_FN(softplus_closed)(x))
-                   : FA_FN(softplus_beta)(x, beta);
+    FA_T y = beta1 && FA_TAB_USE(log_sigmoid) ? FA_TABLED_AT(log_sigmoid, -x, x, -1, FA_FN(softplus_closed)(x))
+                                              : FA_FN(softplus_beta)(x, beta);
     return beta * x > threshold ? x : y;
 }
+/* Per element: the general form once (at a beta of 1 it gives the bits of
+ * the closed form with a literal 1), the table where beta is 1. */
 FA_INLINE FA_T FA_FN(softplus)(FA_T x, FA_T beta, FA_T threshold)
 {
-    return beta == 1 ? FA_FN(softplus_form)(x, FA_C(1), threshold, 1)
-                     : FA_FN(softplus_form)(x, beta, threshold, 0);
+    FA_T y = FA_FN(softplus_beta)(x, beta);
+    y = beta == 1 && FA_TAB_USE(log_sigmoid) ? FA_TABLED_AT(log_sigmoid, -x, x, -1, y) : y;
+    return beta * x > threshold ? x : y;
 }
 
 /* softplus' = sigmoid(beta x), 1 where beta x > threshold (PyTorch). */
@@ -707,14 +714,16 @@ FA_INLINE FA_T FA_FN(softplus_grad_closed)(FA_T g, FA_T x)
 
 FA_INLINE FA_T FA_FN(softplus_grad_form)(FA_T g, FA_T x, FA_T beta, FA_T threshold, const int beta1)
 {
-    FA_T r = beta1 ? FA_TABLED_AT(log_sigmoid_der, -x, x, g, FA_FN(softplus_grad_closed)(g, x))
-                   : FA_FN(softplus_grad_beta)(g, x, beta);
+    FA_T r = beta1 && FA_TAB_USE(log_sigmoid_der)
+                 ? FA_TABLED_AT(log_sigmoid_der, -x, x, g, FA_FN(softplus_grad_closed)(g, x))
+                 : FA_FN(softplus_grad_beta)(g, x, beta);
     return beta * x > threshold ? g : r;
 }
 FA_INLINE FA_T FA_FN(softplus_grad)(FA_T g, FA_T x, FA_T beta, FA_T threshold)
 {
-    return beta == 1 ? FA_FN(softplus_grad_form)(g, x, FA_C(1), threshold, 1)
-                     : FA_FN(softplus_grad_form)(g, x, beta, threshold, 0);
+    FA_T r = FA_FN(softplus_grad_beta)(g, x, beta);
+    r = beta == 1 && FA_TAB_USE(log_sigmoid_der) ? FA_TABLED_AT(log_sigmoid_der, -x, x, g, r) : r;
+    return beta * x > threshold ? g : r;
 }
 
 /* log_sigmoid ----------------------------------------------------------- */

@@ -238,7 +238,7 @@ FA_INLINE FA_T FA_FN(relu_sigmoid_grad)(FA_T g, FA_T z)
 {
     FA_T scale;
     FA_T d = FA_FN(dsigmoid_scaled)(z, &g, &scale);
-    return z > 0 ? (g * d) * scale : (z <= 0 ? FA_C(0) : z);
+    return FA_FN(nan_or)(z, z > 0 ? (g * d) * scale : FA_C(0));
 }
 /* relu6 ----------------------------------------------------------------- */
 /* min(max(x, 0), 6) = hardtanh(x, 0, 6); relu6(-0.0) = +0.0 as relu. */
@@ -376,7 +376,7 @@ FA_INLINE FA_T FA_FN(celu_grad_form)(FA_T g, FA_T x, FA_T alpha, const int alpha
         r = once ? r * FA_EUP_SHIFT : r;
         r = twice ? r * FA_EUP_SHIFT : r;
     }
-    return x > 0 ? g : (x <= 0 ? r : x);
+    return FA_FN(nan_or)(x, x > 0 ? g : r);
 }
 #undef FA_UP_SHIFT
 #undef FA_EUP_SHIFT

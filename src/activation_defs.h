@@ -39,7 +39,9 @@
  *             exp(x + shift) below 2^-29 / 2^-57 of 1, so 1 + e is 1 as for
  *             the unshifted e. */
 #define FA_BIG FA_PICK(200.0, 2000.0)
-#define FA_TAIL FA_PICK(-80.0, -700.0)
+#define FA_TAIL_F32 -80.0
+#define FA_TAIL_F64 -700.0
+#define FA_TAIL FA_PICK(FA_TAIL_F32, FA_TAIL_F64)
 #define FA_SHIFT FA_PICK(37.0, 211.0)
 #define FA_ESHIFT FA_PICK(8.533047630075754e-17, 2.3113425714217192e-92)
 #define FA_TAIL2 FA_PICK(-118.0, -800.0)
@@ -123,8 +125,15 @@ FA_INLINE FA_T FA_FN(exp_tiered)(FA_FN(tiers) k, FA_T a, FA_T lo, FA_T t, FA_T *
     return FA_FN(exp_neg_core)(a + shift, lo, FA_C(1));
 }
 
+/* FA_TAILS 0 (the _nt variant, range_loops.h): the result for t >= FA_TAIL,
+ * bit for bit, without the tier tests; only for blocks where every t is. */
 FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
 {
+    if (!FA_TAILS) {
+        (void)t, (void)g;
+        *scale = FA_C(1);
+        return FA_FN(exp_neg_core)(a, lo, FA_C(1)); /* exp(-0) = exp(+0) */
+    }
     const FA_FN(tiers) k = {FA_C(1), FA_TAIL, FA_SHIFT, FA_ESHIFT, FA_TAIL2, FA_SHIFT2, FA_ESHIFT2};
     return FA_FN(exp_tiered)(k, a, lo, t, g, scale);
 }

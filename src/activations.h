@@ -11,8 +11,12 @@
 
 #define FA_PASTE3_(a, b, c) a##b##c
 #define FA_PASTE3(a, b, c) FA_PASTE3_(a, b, c)
-/* FA_FN(sigmoid) -> fa_sigmoid_f32; FA_M(exp) -> fa_vm_exp_f32 (vmath.h). */
-#define FA_FN(name) FA_PASTE3(fa_, name, FA_PASTE3(_, FA_S, ))
+/* FA_FN(sigmoid) -> fa_sigmoid_f32; FA_M(exp) -> fa_vm_exp_f32 (vmath.h).
+ * FA_V names a variant of the whole template: range_loops.h instantiates
+ * it once more as fa_<name>_<S>_nt with FA_TAILS 0 (no FA_TAIL tiers). */
+#define FA_V
+#define FA_TAILS 1
+#define FA_FN(name) FA_PASTE3(fa_, name, FA_PASTE3(_, FA_S, FA_V))
 #define FA_M(name) FA_PASTE3(fa_vm_, name, FA_PASTE3(_, FA_S, ))
 #define FA_C(v) ((FA_T)(v))
 /* fa_root_<name>_<f32|f64> of root_polys.h for the precision. */

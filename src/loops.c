@@ -15,8 +15,8 @@
 #include "activations.h"
 #include "mask_grads.h"
 #include "act_loops.h"
-#include "param_loops.h"
 #include "range_loops.h"
+#include "param_loops.h"
 
 /* Per dtype: storage type, load/store to the compute type, kernel suffix.
  * An output either is an input exactly (in place), or does not overlap it,

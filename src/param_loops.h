@@ -24,6 +24,7 @@
 
 #include "hand_loops.h"
 #include "act_loops.h"
+#include "range_loops.h"
 
 /* fa_hand_<K>_<S>: y[i] = FAST for the whole block where COND, else SLOW;
  * FAST starts with its own hand loop where FA_FAST_<K>_<S> names one
@@ -63,25 +64,25 @@
  * and x * 1 are exact, celu_u's low part is +-0, and the same exp_shifted
  * tiers follow. elu's form skips the forward's division and the backward's
  * double-word u (float32 at 16M: backward 1.38x -> 1.1x the memory
- * baseline). celu's fast form starts with it: all m elements where the
- * hoisted alpha is 1, none otherwise. */
-#define FA_CELU1_LOOP(K, S, T, PK, EXPR)                                                 \
-    static inline fa_intp fa_celu1_##K##_##S(void *dst, char **a, const double *restrict p, fa_intp m) \
+ * baseline; elu's backward is a range loop, range_loops.h). celu's fast
+ * form starts with it: all m elements where the hoisted alpha is 1, none
+ * otherwise. */
+#define FA_CELU1_LOOPS(S, T)                                                           \
+    static inline fa_intp fa_celu1_celu_##S(void *dst, char **a, const double *restrict p, fa_intp m) \
     {                                                                                  \
         T *y = (T *)dst;                                                               \
-        const T *d0 = (const T *)a[0], *d1 = (const T *)a[1];                          \
-        (void)d1;                                                                      \
-        if (FA_P_##S(PK) != 1) return 0;                                               \
-        FA_IVDEP for (fa_intp i = 0; i < m; i++) y[i] = (EXPR);                        \
+        const T *d0 = (const T *)a[0];                                                 \
+        if (FA_P_##S(1) != 1) return 0;                                                \
+        FA_IVDEP for (fa_intp i = 0; i < m; i++) y[i] = fa_elu_form_##S(d0[i], 1, 1);  \
         return m;                                                                      \
+    }                                                                                  \
+    static inline fa_intp fa_celu1_celu_grad_##S(void *dst, char **a, const double *restrict p, fa_intp m) \
+    {                                                                                  \
+        return FA_P_##S(2) == 1 ? fa_hand_elu_grad_##S(dst, a, p, m) : 0;              \
     }
-#define FA_CELU1_LOOPS(S, T)                                                           \
-    FA_CELU1_LOOP(celu, S, T, 1, fa_elu_form_##S(d0[i], 1, 1))                          \
-    FA_CELU1_LOOP(celu_grad, S, T, 2, fa_elu_grad_form_##S(d0[i], d1[i], 1, 1))
 FA_CELU1_LOOPS(f32, float)
 FA_CELU1_LOOPS(f64, double)
 #undef FA_CELU1_LOOPS
-#undef FA_CELU1_LOOP
 #define FA_FAST_celu_f32 ~, fa_celu1_celu_f32
 #define FA_FAST_celu_f64 ~, fa_celu1_celu_f64
 #define FA_FAST_celu_grad_f32 ~, fa_celu1_celu_grad_f32

@@ -291,6 +291,100 @@ def test_range_loops_agree_bitwise(direction, rng) -> None:
     np.testing.assert_array_equal(one_by_one, fn(*margs)[::7])
 
 
+# FA_TAIL, below which exp_shifted's tiers act (src/activation_defs.h), per
+# precision, as the source defines it.
+TAIL = {np.dtype(np.float32): float(re.search(r"#define FA_TAIL_F32 (\S+)", (SRC / "activation_defs.h").read_text()).group(1)),
+        np.dtype(np.float64): float(re.search(r"#define FA_TAIL_F64 (\S+)", (SRC / "activation_defs.h").read_text()).group(1))}
+
+
+def _leaky_u(x: np.ndarray, alpha: float) -> np.ndarray:
+    """leaky_relu(x) rounded in x's dtype, as the kernel forms it."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return x * np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha))
+
+
+# Backwards with the FA_TAIL range loops (src/range_loops.h), their
+# parameters, and the tier variable t as each kernel forms it from x.
+TAIL_LOOP_CASES = [
+    ("elu", {"alpha": 1.0}, lambda x, p: x),
+    ("elu", {"alpha": 0.3}, lambda x, p: x),
+    ("selu", {}, lambda x, p: x),
+    ("celu", {"alpha": 1.0}, lambda x, p: x),  # elu's form at alpha = 1
+    ("relu_sigmoid", {}, lambda x, p: -np.abs(x)),
+    ("leaky_relu_sigmoid", {"alpha": 0.01}, lambda x, p: -np.abs(_leaky_u(x, p["alpha"]))),
+    ("leaky_relu_sigmoid", {"alpha": 3.0}, lambda x, p: -np.abs(_leaky_u(x, p["alpha"]))),
+    ("silu", {}, lambda x, p: x),
+    ("mish", {}, lambda x, p: x),
+    ("log_sigmoid", {}, lambda x, p: -x),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=dtype_id)  # float16: float32's loops
+@pytest.mark.parametrize(("name", "params", "tier"), TAIL_LOOP_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in TAIL_LOOP_CASES])
+def test_tail_range_loops_agree_bitwise(name, params, tier, dtype, rng) -> None:
+    """These backwards run a form without the FA_TAIL tiers on blocks where
+    every tier variable t >= FA_TAIL, and redo a block with the full kernel
+    where one is below (or NaN). Values with t >= FA_TAIL (its edge, zeros,
+    subnormals, +inf; grads of every size, NaN) give the same bits in a
+    block of their own, in blocks with a value beyond the tail every 8
+    elements, one element at a time, strided, and in place (out= the grad
+    or x, through the loops' buffer); a value beyond the tail among values
+    inside gets the full kernel's bits."""
+    dt = np.dtype(dtype)
+    tail = TAIL[dt]
+    reach = abs(tail) / min(1.0, params.get("alpha", 1.0)) if name == "leaky_relu_sigmoid" else abs(tail)
+    edges = [tail, -tail, np.nextafter(dt.type(tail), dt.type(0)), np.nextafter(dt.type(tail), dt.type(-np.inf)),
+             np.nextafter(dt.type(-tail), dt.type(0)), np.nextafter(dt.type(-tail), dt.type(np.inf)),
+             0.0, -0.0, np.finfo(dt).smallest_subnormal, -np.finfo(dt).smallest_subnormal,
+             1e-30, -1e-30, np.nan, np.inf, -np.inf, -1.2785, -1.1924, 2.0 * tail, reach, -reach,
+             np.nextafter(dt.type(-reach), dt.type(0)), np.nextafter(dt.type(-reach), dt.type(-np.inf))]
+    x = np.concatenate([rng.uniform(-1.5 * reach, 1.5 * reach, 6000), np.repeat(edges, 4)]).astype(dt)
+    rng.shuffle(x)
+    with np.errstate(invalid="ignore"):
+        below = ~(tier(x, params) >= tail)  # a NaN t: the full kernel
+    inside, outside = x[~below], x[below]
+    assert inside.size > 1500 and outside.size > 100  # several blocks each
+    grad = rng.uniform(-2, 2, inside.size).astype(dt)
+    big = np.finfo(dt).max
+    grad[:12] = [np.inf, -np.inf, np.nan, 0.0, -0.0, big, -big, big / 3, 1e-30, np.finfo(dt).smallest_subnormal,
+                 1e30, -1e30]
+    rng.shuffle(grad)
+    fn = getattr(fastact, f"{name}_backward")
+    core = fn(grad, inside, **params)
+    # every 8 values one beyond the tail, so that every block redoes itself
+    pos = np.arange(inside.size) + np.arange(inside.size) // 8 + 1
+    mixed = np.resize(outside, inside.size + inside.size // 8 + 1)
+    mixed[pos] = inside
+    mixed_grad = np.resize(grad[::-1], mixed.size)
+    mixed_grad[pos] = grad
+    full = fn(mixed_grad, mixed, **params)
+    np.testing.assert_array_equal(np.signbit(full[pos]), np.signbit(core))
+    np.testing.assert_array_equal(full[pos], core)
+    one_by_one = np.concatenate([fn(mixed_grad[i:i + 1], mixed[i:i + 1], **params)
+                                 for i in range(0, mixed.size, 7)])
+    np.testing.assert_array_equal(one_by_one, full[::7])
+    np.testing.assert_array_equal(fn(np.repeat(mixed_grad, 2)[::2], np.repeat(mixed, 2)[::2], **params), full)
+    # one value beyond the tail in a block of values inside: the block is
+    # redone, and that value gets the bits it gets among its kind
+    beyond = np.resize(outside, inside.size // 300)
+    beyond_grad = rng.uniform(-2, 2, beyond.size).astype(dt)
+    sparse, sparse_grad = inside.copy(), grad.copy()
+    at = np.arange(beyond.size) * 300 + 150
+    sparse[at], sparse_grad[at] = beyond, beyond_grad
+    got = fn(sparse_grad, sparse, **params)
+    np.testing.assert_array_equal(got[at], fn(beyond_grad, beyond, **params))
+    rest = np.ones(sparse.size, bool)
+    rest[at] = False
+    np.testing.assert_array_equal(got[rest], core[rest])
+    for k in (0, 1):  # out= the grad, then x: the block is kept apart from its inputs
+        for g, v, want in ((grad, inside, core), (mixed_grad, mixed, full)):
+            ops = [g.copy(), v.copy()]
+            got = fn(*ops, **params, out=ops[k])
+            assert got is ops[k]
+            np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("act", activation_params(is_plain))

@@ -22,11 +22,13 @@
 #define FA_TAB_CLOSED_2(K, k) fa_##K##_closed_f32(g[k], x[k])
 
 /* How a row's value comes from its table T (FA_TABLED, FA_TABLED_AT):
- * T(x) (backward: grad T(x)), x T(x), or -T(-x) for f(x) = -F(-x), T = F
- * (backward: grad T(-x), T = F', as f'(x) = F'(-x)). */
+ * T(x) (backward: grad T(x)), x T(x), -T(-x) for f(x) = -F(-x), T = F
+ * (backward: grad T(-x), T = F', as f'(x) = F'(-x)), or x T(|x|) for an
+ * odd f, T = f(x) / x tabulated on x >= 0 (tanh). */
 #define FA_TAB_PLAIN 0
 #define FA_TAB_TIMES_X 1
 #define FA_TAB_REFLECT 2
+#define FA_TAB_ABS_TIMES_X 3
 
 /* One vector of 16 at i, lanes LANES (masked loads and store when MASKED)
  * of kernel K with ND data operands (x last), table TAB and FORM; CUT > 0:
@@ -40,10 +42,11 @@
         __m512 vx = (MASKED) ? _mm512_maskz_loadu_ps(LANES, x + (i)) : _mm512_loadu_ps(x + (i)); \
         __m512 vg = (ND) == 1 ? vx : (MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i)); \
         const int reflect = (FORM) == FA_TAB_REFLECT;                                \
-        __m512 r = fa_tab_v16(FA_TAB(TAB), vx, &in, reflect ? -1 : 1, reflect && (ND) == 1 ? -1 : 1); \
+        __m512 vt = (FORM) == FA_TAB_ABS_TIMES_X ? _mm512_abs_ps(vx) : vx;           \
+        __m512 r = fa_tab_v16(FA_TAB(TAB), vt, &in, reflect ? -1 : 1, reflect && (ND) == 1 ? -1 : 1); \
         if ((ND) == 2)                                                               \
             r = _mm512_mul_ps(vg, r);                                                \
-        else if ((FORM) == FA_TAB_TIMES_X)                                           \
+        else if ((FORM) == FA_TAB_TIMES_X || (FORM) == FA_TAB_ABS_TIMES_X)           \
             r = _mm512_mul_ps(vx, r);                                                \
         if (in != 0xffff) {                                                          \
             _Alignas(64) float c[16];                                                \
@@ -103,6 +106,7 @@ FA_TAB_LOOP(log_sigmoid, 1, log_sigmoid, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(softplus, 1, log_sigmoid, FA_TAB_REFLECT, 2)
 FA_TAB_LOOP(softplus_grad, 2, log_sigmoid_der, FA_TAB_REFLECT, 3)
+FA_TAB_LOOP(tanh, 1, tanh_ts, FA_TAB_ABS_TIMES_X, 0)
 #undef FA_TAB_LOOP
 #undef FA_TAB_STEP
 
@@ -113,6 +117,7 @@ FA_TAB_LOOP(softplus_grad, 2, log_sigmoid_der, FA_TAB_REFLECT, 3)
 #define FA_HAND_mish_grad_f32 ~, fa_tab_loop_mish_grad_f32
 #define FA_HAND_log_sigmoid_f32 ~, fa_tab_loop_log_sigmoid_f32
 #define FA_HAND_log_sigmoid_grad_f32 ~, fa_tab_loop_log_sigmoid_grad_f32
+#define FA_HAND_tanh_f32 ~, fa_tab_loop_tanh_f32
 /* softplus's run where the hoisted beta is 1, from its param loop */
 #define FA_FAST_softplus_f32 ~, fa_tab_loop_softplus_f32
 #define FA_FAST_softplus_grad_f32 ~, fa_tab_loop_softplus_grad_f32

@@ -6,7 +6,8 @@
  *
  * fa_tab_f32 is the scalar form, used by every loop; on AVX-512 the hand
  * loops of act_loops.h use fa_tab_v16, which looks the coefficients up
- * with vpermt2ps (the scalar form vectorises into gathers). The two compute
+ * with vpermt2ps (GCC keeps a loop over the scalar form's lookups scalar).
+ * tanh reads tanh(x) / x at |x| and multiplies by x. The two compute
  * the same bits: the same index, the same FMAs in the same order (up to
  * the sign, where fa_tab_v16 folds in a negation). */
 #ifndef FASTACT_ACT_TABLE_H

@@ -2,7 +2,7 @@
 tools/act_tables.py) on part of their range, as the C sources say: which
 kernel uses which table (the FA_TAB_LOOP rows of src/act_loops.h) and each
 table's range on x (the generated header; negated for a row that reads
-its table at -x). Read from the sources, so the tests
+its table at -x, or at |x|). Read from the sources, so the tests
 follow the tables wherever they change."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def _tabled() -> dict[tuple[str, str], tuple[float, float, float]]:
                        for key in ("LO", "HI", "INV"))
         if form == "FA_TAB_REFLECT":  # the table at -x (softplus from log_sigmoid's): x in (-hi, -lo]
             lo, hi = -hi, -lo
+        elif form == "FA_TAB_ABS_TIMES_X":  # the table at |x| (tanh), lo = 0: x in (-hi, hi)
+            lo = -hi
         name, direction = (kernel[:-5], "backward") if kernel.endswith("_grad") else (kernel, "forward")
         out[(name, direction)] = (lo, hi, 1 / inv)
     return out

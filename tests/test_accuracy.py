@@ -208,7 +208,7 @@ def test_float32_dense_sweep_against_float64(act: Activation, params, direction)
 
 @pytest.mark.parametrize(("name", "direction"), sorted(TABLED))
 def test_float32_table_edges(name, direction) -> None:
-    """float32 gelu, mish, log_sigmoid, silu's backward and softplus (at -x)
+    """float32 gelu, mish, log_sigmoid, silu's backward, softplus (at -x) and tanh (at |x|)
     read a table of 32 polynomials on part of their range (src/act_tables.h):
     every float32 within 300 steps of each interval edge (where the index,
     computed in float, may pick the neighbour's polynomial), against the

@@ -220,7 +220,7 @@ TABLE_CASES = [
 @pytest.mark.parametrize(("name", "direction", "params"), TABLE_CASES)
 def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     """float32 kernels that read a table on part of their range (gelu, mish,
-    log_sigmoid, silu's backward, softplus at -x: src/act_tables.h): on
+    log_sigmoid, silu's backward, softplus at -x, tanh at |x|: src/act_tables.h): on
     AVX-512 the contiguous path is a hand loop (src/act_loops.h) that falls
     back to the closed form per vector of 16 with a lane outside, and
     strided data is copied through buffers into it (softplus: strided data

@@ -22,7 +22,9 @@ Ranges: an interval's polynomial needs degree 7 when its half-width is
 about a tenth of the distance to the nearest complex singularity of f
 (gelu: none, but Phi's relative derivatives grow like |x|^n, so [-5, 5);
 sigmoid: +-i pi; tanh(softplus): 0.35 +- 2.36i); beyond, the closed forms
-of activation_defs.h take over.
+of activation_defs.h take over. tanh is odd: tanh(x) / x is even, and
+tabulated on [0, 9) (poles at +-i pi / 2: width 9 / 32), read at |x| and
+multiplied by x; tanh(x) rounds to +-1 beyond.
 """
 import pathlib
 import sys
@@ -43,6 +45,10 @@ def tanh_softplus(x):
     return mp.tanh(mp.log1p(mp.exp(x)))
 
 
+def tanh_over_x(x):
+    return mp.tanh(x) / x if x != 0 else mp.mpf(1)
+
+
 def log_sigmoid(x):
     return -mp.log1p(mp.exp(-x))
 
@@ -61,6 +67,7 @@ TABLES = {
     "mish_der": (d_mish, -8.0, 0.5, -1.19),
     "log_sigmoid": (log_sigmoid, -8.0, 0.5, None),
     "log_sigmoid_der": (d_log_sigmoid, -8.0, 0.5, None),
+    "tanh_ts": (tanh_over_x, 0.0, 9.0 / 32, None),
 }
 
 

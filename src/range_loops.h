@@ -7,7 +7,7 @@
  *   gelu, gelu backward   float64, |x| < FA_GELU_CORE (activation_defs.h):
  *                         m's first piece, no clamp, no exp tiers
  *   elu, selu, celu (alpha = 1), relu_sigmoid, leaky_relu_sigmoid, silu,
- *   mish, log_sigmoid backwards
+ *   mish, log_sigmoid, bce_with_logits (float64) backwards
  *                         tier variable >= FA_TAIL: no exp tiers (the _nt
  *                         instantiation below); silu, mish and log_sigmoid
  *                         float32 only where no table serves
@@ -127,6 +127,9 @@ FA_NT_LOOPS(f64, double)
 FA_NT_LOOP(silu_grad, f64, double, 2, d1[i], d0[i], d1[i])
 FA_NT_LOOP(mish_grad, f64, double, 2, d1[i], d0[i], d1[i])
 FA_NT_LOOP(log_sigmoid_grad, f64, double, 2, -d1[i], d0[i], d1[i])
+/* float32 evaluates in double, without tiers */
+FA_NT_LOOP(bce_with_logits_grad, f64, double, 3, -fa_abs_f64(d1[i]), d0[i], d1[i], d2[i])
+#define FA_HAND_bce_with_logits_grad_f64 ~, fa_hand_bce_with_logits_grad_f64
 #define FA_HAND_silu_grad_f64 ~, fa_hand_silu_grad_f64
 #define FA_HAND_mish_grad_f64 ~, fa_hand_mish_grad_f64
 #define FA_HAND_log_sigmoid_grad_f64 ~, fa_hand_log_sigmoid_grad_f64

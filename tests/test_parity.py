@@ -316,13 +316,17 @@ TAIL_LOOP_CASES = [
     ("silu", {}, lambda x, p: x),
     ("mish", {}, lambda x, p: x),
     ("log_sigmoid", {}, lambda x, p: -x),
+    ("bce_with_logits", {}, lambda x, p: -np.abs(x)),  # float64 (float32 runs in double)
 ]
+# bce's target, broadcast: hard (the shifted e alone) and soft
+TAIL_TARGETS = {"bce_with_logits": (1.0, 0.0, 0.3)}
+TAIL_CASES = [pytest.param(name, params, tier, target, id=f"{name}-{params}-{target}")
+              for name, params, tier in TAIL_LOOP_CASES for target in TAIL_TARGETS.get(name, (None,))]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=dtype_id)  # float16: float32's loops
-@pytest.mark.parametrize(("name", "params", "tier"), TAIL_LOOP_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in TAIL_LOOP_CASES])
-def test_tail_range_loops_agree_bitwise(name, params, tier, dtype, rng) -> None:
+@pytest.mark.parametrize(("name", "params", "tier", "target"), TAIL_CASES)
+def test_tail_range_loops_agree_bitwise(name, params, tier, target, dtype, rng) -> None:
     """These backwards run a form without the FA_TAIL tiers on blocks where
     every tier variable t >= FA_TAIL, and redo a block with the full kernel
     where one is below (or NaN). Values with t >= FA_TAIL (its edge, zeros,
@@ -333,6 +337,7 @@ def test_tail_range_loops_agree_bitwise(name, params, tier, dtype, rng) -> None:
     inside gets the full kernel's bits."""
     dt = np.dtype(dtype)
     tail = TAIL[dt]
+    tgt = () if target is None else (dt.type(target),)
     reach = abs(tail) / min(1.0, params.get("alpha", 1.0)) if name == "leaky_relu_sigmoid" else abs(tail)
     edges = [tail, -tail, np.nextafter(dt.type(tail), dt.type(0)), np.nextafter(dt.type(tail), dt.type(-np.inf)),
              np.nextafter(dt.type(-tail), dt.type(0)), np.nextafter(dt.type(-tail), dt.type(np.inf)),
@@ -350,7 +355,11 @@ def test_tail_range_loops_agree_bitwise(name, params, tier, dtype, rng) -> None:
     grad[:12] = [np.inf, -np.inf, np.nan, 0.0, -0.0, big, -big, big / 3, 1e-30, np.finfo(dt).smallest_subnormal,
                  1e30, -1e30]
     rng.shuffle(grad)
-    fn = getattr(fastact, f"{name}_backward")
+    backward = getattr(fastact, f"{name}_backward")
+
+    def fn(g, v, **kw):
+        return backward(g, v, *tgt, **kw)
+
     core = fn(grad, inside, **params)
     # every 8 values one beyond the tail, so that every block redoes itself
     pos = np.arange(inside.size) + np.arange(inside.size) // 8 + 1

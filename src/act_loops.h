@@ -110,6 +110,40 @@ FA_TAB_LOOP(tanh, 1, tanh_ts, FA_TAB_ABS_TIMES_X, 0)
 #undef FA_TAB_LOOP
 #undef FA_TAB_STEP
 
+/* bce_with_logits forward: lin + l, l = -log_sigmoid(|z|) from its table
+ * (fa_bce_with_logits_f32's FA_TABLED_AT: the same bits), the closed log
+ * term in the lanes of a vector outside it, |z| where NaN; a NaN z gives z. */
+static inline fa_intp fa_tab_loop_bce_with_logits_f32(void *dst, char **a, const double *p, fa_intp m)
+{
+    const float *z = (const float *)a[0], *t = (const float *)a[1];
+    float *o = (float *)dst;
+    fa_intp i = 0;
+    (void)p;
+    for (; i + 16 <= m; i += 16) {
+        __m512 vz = _mm512_loadu_ps(z + i), vt = _mm512_loadu_ps(t + i);
+        __m512 az = _mm512_abs_ps(vz);
+        __mmask16 in;
+        __m512 l = fa_tab_v16(FA_TAB(log_sigmoid), az, &in, 1, -1);
+        if (in != 0xffff) {
+            _Alignas(64) float c[16];
+            FA_IVDEP for (int j = 0; j < 16; j++) {
+                float v = fa_abs_f32(z[i + j]);
+                c[j] = v != v ? v : fa_bce_log_closed_f32(v);
+            }
+            l = _mm512_mask_blend_ps(in, _mm512_load_ps(c), l);
+        }
+        __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+        __mmask16 pos = _mm512_cmp_ps_mask(vz, zero, _CMP_GT_OQ);
+        __m512 c = _mm512_mask_blend_ps(pos, _mm512_xor_ps(vt, _mm512_set1_ps(-0.0f)), _mm512_sub_ps(one, vt));
+        __m512 lin = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(c, zero, _CMP_NEQ_UQ), vz, c);
+        __m512 r = _mm512_add_ps(lin, l);
+        r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(vz, vz, _CMP_UNORD_Q), vz);
+        _mm512_storeu_ps(o + i, r);
+    }
+    return i;
+}
+#define FA_HAND_bce_with_logits_f32 ~, fa_tab_loop_bce_with_logits_f32
+
 #define FA_HAND_gelu_f32 ~, fa_tab_loop_gelu_f32
 #define FA_HAND_gelu_grad_f32 ~, fa_tab_loop_gelu_grad_f32
 #define FA_HAND_silu_grad_f32 ~, fa_tab_loop_silu_grad_f32

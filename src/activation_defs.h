@@ -831,12 +831,27 @@ FA_INLINE FA_T FA_FN(prelu_grad)(FA_T g, FA_T x, FA_T w)
  * so that for targets in [0, 1] both terms are >= 0 (no cancellation; 1 - t
  * is exact for t >= 1/2). A term whose factor is exactly 0 is 0, so the
  * limits at z = +-inf with a hard target are 0 (not inf - inf). */
+/* max(z, 0) - z t (exactly 0 for a hard target on the right side, so
+ * that a confident correct logit costs only the log term) */
+FA_INLINE FA_T FA_FN(bce_lin)(FA_T z, FA_T t)
+{
+    FA_T c = z > 0 ? FA_C(1) - t : -t;
+    return c == 0 ? FA_C(0) : z * c;
+}
+/* log1p(exp(-|z|)) */
+FA_INLINE FA_T FA_FN(bce_log_closed)(FA_T az)
+{
+    return FA_M(log1p_unit)(FA_M(exp_neg)(-az));
+}
+/* lin + log1p(exp(-|z|)); the log term as -log_sigmoid(|z|) from that
+ * table where it serves (float32; act_loops.h has the AVX-512 loop). A NaN
+ * z gives z (the sum of two NaNs would keep the one GCC put first). */
 FA_INLINE FA_T FA_FN(bce_with_logits)(FA_T z, FA_T t)
 {
-    FA_T l = FA_M(log1p_unit)(FA_M(exp_neg)(-FA_M(abs)(z)));
-    FA_T c = z > 0 ? FA_C(1) - t : -t;
-    FA_T lin = c == 0 ? FA_C(0) : z * c;
-    return lin + l;
+    FA_T az = FA_M(abs)(z);
+    FA_T l = FA_TABLED_AT(log_sigmoid, az, az, -1, FA_FN(bce_log_closed)(az));
+    FA_T r = FA_FN(bce_lin)(z, t) + l;
+    return z != z ? z : r;
 }
 
 /* sigmoid(z) - t: for |z| >= 1 as (1 - t) - sigmoid(-z) (z > 0) or

@@ -252,6 +252,38 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
         np.testing.assert_array_equal(contiguous, strided[k:])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
+def test_bce_table_loop_agrees_bitwise(dtype, rng) -> None:
+    """float32 bce_with_logits reads its log term, -log_sigmoid(|z|), from
+    log_sigmoid's table; on AVX-512 through a loop of its own
+    (src/act_loops.h) that takes the closed term in the lanes of a vector
+    outside the table and z itself where z is NaN. Contiguous at every
+    start offset, strided and one element at a time: the same bits, at the
+    table's interval edges (read at |z|), beyond it, for hard, soft and NaN
+    targets."""
+    lo, hi, width = TABLED[("log_sigmoid", "forward")]
+    edges = table_edges(0.0, hi, width)
+    edges = np.concatenate([edges, -edges])
+    near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
+    specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 2 * hi, -2 * hi, 1e-30, -1e-30, 200.0, -200.0]
+    inside = rng.uniform(-hi, hi, 16 * 64)
+    mixed = np.concatenate([rng.uniform(-1.4 * hi, 1.4 * hi, 997), near, np.repeat(specials, 5)])
+    rng.shuffle(mixed)
+    z = np.concatenate([inside, mixed]).astype(dtype)
+    z[[5, 9]] = [np.nan, 1.3 * hi]
+    t = rng.uniform(0, 1, z.size).astype(dtype)
+    t[::7], t[::11], t[::101] = 0, 1, np.nan
+    strided = fastact.bce_with_logits(np.repeat(z, 2)[::2], np.repeat(t, 2)[::2])
+    one_by_one = np.concatenate([fastact.bce_with_logits(z[i:i + 1], t[i:i + 1]) for i in range(z.size)])
+    np.testing.assert_array_equal(np.signbit(strided), np.signbit(one_by_one))
+    np.testing.assert_array_equal(strided, one_by_one)
+    for k in range(17):
+        contiguous = fastact.bce_with_logits(z[k:], t[k:])
+        np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
+        np.testing.assert_array_equal(contiguous, strided[k:])
+    assert np.isnan(one_by_one[np.isnan(z)]).all()
+
+
 # The core range of float64 gelu's range loops (src/range_loops.h), as the
 # source defines it: |x| < GELU_CORE.
 GELU_CORE = float(re.search(r"#define FA_PHI_CORE_F64 (\S+)", (SRC / "vmath_erf.h").read_text()).group(1))

@@ -780,7 +780,10 @@ FA_INLINE FA_T FA_FN(softsign_grad)(FA_T g, FA_T x)
 }
 
 /* hardsigmoid ----------------------------------------------------------- */
-/* PyTorch: min(max(x + 3, 0), 6) / 6 (x + 3 is exact near -3). */
+/* PyTorch: min(max(x + 3, 0), 6) / 6 (x + 3 is exact near -3). A true
+ * division: a (1/6) corrected by an FMA of the remainder gives its bits
+ * for every float32 with a normal quotient, but measured 17-32% slower
+ * than vdivps on the Zen 4 test machine. */
 FA_INLINE FA_T FA_FN(hardsigmoid)(FA_T x)
 {
     FA_T v = x + FA_C(3);
@@ -790,7 +793,7 @@ FA_INLINE FA_T FA_FN(hardsigmoid)(FA_T x)
 /* grad / 6 strictly inside (-3, 3), a mask (0) elsewhere (PyTorch). */
 FA_INLINE FA_T FA_FN(hardsigmoid_grad)(FA_T g, FA_T x)
 {
-    return (x > -3 && x < 3) ? g / FA_C(6) : ((x <= -3 || x >= 3) ? FA_C(0) : x);
+    return FA_FN(nan_or)(x, (x > -3 && x < 3) ? g / FA_C(6) : FA_C(0));
 }
 
 /* hardswish ------------------------------------------------------------- */
@@ -807,7 +810,7 @@ FA_INLINE FA_T FA_FN(hardswish)(FA_T x)
 FA_INLINE FA_T FA_FN(hardswish_grad)(FA_T g, FA_T x)
 {
     FA_T inside = g * ((FA_C(2) * x + FA_C(3)) / FA_C(6));
-    return x < -3 ? FA_C(0) : (x <= 3 ? inside : (x > 3 ? g : x));
+    return FA_FN(nan_or)(x, x < -3 ? FA_C(0) : (x <= 3 ? inside : g));
 }
 
 /* prelu ----------------------------------------------------------------- */

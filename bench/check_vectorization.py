@@ -88,7 +88,8 @@ def functions(objdump: str) -> dict[str, str]:
 
 def with_hand_loops(name: str, bodies: dict[str, str]) -> str:
     """A range function's code and that of the hand loops it calls (GCC may
-    keep fa_hand_* out of line: fa_hand_celu_f32.isra.0), transitively."""
+    keep fa_hand_* and the table loops out of line: fa_hand_celu_f32.isra.0,
+    fa_tab_loop_gelu_f32.constprop.0.isra.0), transitively."""
     seen, todo, code = set(), [name], []
     while todo:
         fn = todo.pop()
@@ -96,7 +97,7 @@ def with_hand_loops(name: str, bodies: dict[str, str]) -> str:
             continue
         seen.add(fn)
         code.append(bodies[fn])
-        todo += re.findall(r"\bcall\s+[0-9a-f]+ <((?:fa_hand_|fa_prelu_block_)[\w.]+)>", bodies[fn])
+        todo += re.findall(r"\bcall\s+[0-9a-f]+ <((?:fa_hand_|fa_tab_loop_|fa_prelu_block_)[\w.]+)>", bodies[fn])
     return "\n".join(code)
 
 

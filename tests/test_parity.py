@@ -224,7 +224,8 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     AVX-512 the contiguous path is a hand loop (src/act_loops.h) that falls
     back to the closed form per vector of 16 with a lane outside, and
     strided data is copied through buffers into it (softplus: strided data
-    runs the scalar kernel); a call on one element runs the scalar kernel. All give the same bits: whole vectors inside, vectors with lanes
+    runs the scalar kernel); a call on one element runs the scalar kernel.
+    All give the same bits: whole vectors inside, vectors with lanes
     outside, every interval boundary and its neighbours, zeros, infinities
     and NaN, at every start offset (the hand loop aligns the output with a
     masked first vector)."""
@@ -325,8 +326,9 @@ def test_range_loops_agree_bitwise(direction, rng) -> None:
 
 # FA_TAIL, below which exp_shifted's tiers act (src/activation_defs.h), per
 # precision, as the source defines it.
-TAIL = {np.dtype(np.float32): float(re.search(r"#define FA_TAIL_F32 (\S+)", (SRC / "activation_defs.h").read_text()).group(1)),
-        np.dtype(np.float64): float(re.search(r"#define FA_TAIL_F64 (\S+)", (SRC / "activation_defs.h").read_text()).group(1))}
+_DEFS = (SRC / "activation_defs.h").read_text()
+TAIL = {np.dtype(dt): float(re.search(rf"#define FA_TAIL_{suffix} (\S+)", _DEFS).group(1))
+        for dt, suffix in ((np.float32, "F32"), (np.float64, "F64"))}
 
 
 def _leaky_u(x: np.ndarray, alpha: float) -> np.ndarray:

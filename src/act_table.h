@@ -36,9 +36,11 @@
 #define FA_TAB_USE(NAME) 0
 #endif
 
-/* Table NAME's arguments: the rows and the range constants. */
+/* Table NAME's arguments: the rows and the range constants; clo 0 when
+ * every centre is a float (a table without a root: its low row is 0, and
+ * x - c - 0 is x - c, so skipping the row keeps the bits). */
 #define FA_TAB(NAME) fa_tab_##NAME, FA_TAB_##NAME##_LO, FA_TAB_##NAME##_HI, FA_TAB_##NAME##_INV, \
-                     FA_TAB_##NAME##_BIAS
+                     FA_TAB_##NAME##_BIAS, FA_TAB_##NAME##_CENTRE_LO
 
 FA_INLINE int fa_tab_in(float x, float lo, float hi)
 {
@@ -47,12 +49,14 @@ FA_INLINE int fa_tab_in(float x, float lo, float hi)
 
 /* Row j's value for x's interval k = trunc(x inv + bias); FA_TAB_ROWS
  * rows: centre hi, lo; c0 hi, lo; c1 ... */
-FA_INLINE float fa_tab_f32(const float (*t)[32], float lo, float hi, float inv, float bias, float x)
+FA_INLINE float fa_tab_f32(const float (*t)[32], float lo, float hi, float inv, float bias, const int clo,
+                           float x)
 {
     float xc = fa_tab_in(x, lo, hi) ? x : lo; /* (int)NaN is undefined */
     int k = (int)FA_FMA_F32(xc, inv, bias);
     k = k < 31 ? k : 31; /* x just below hi can round up to 32 */
-    float d = (xc - t[0][k]) - t[1][k];
+    float d = xc - t[0][k];
+    d = clo ? d - t[1][k] : d;
     float q = t[FA_TAB_ROWS - 1][k];
     for (int j = FA_TAB_ROWS - 2; j >= 4; j--) q = FA_FMA_F32(q, d, t[j][k]);
     return t[2][k] + FA_FMA_F32(q, d, t[3][k]);
@@ -66,8 +70,8 @@ FA_INLINE float fa_tab_f32(const float (*t)[32], float lo, float hi, float inv, 
  * only selects some entry: vpermt2ps reads 5 bits). The negations are
  * folded into the operations, and rounding to nearest is symmetric, so
  * these are the bits of -fa_tab_f32(-x) (a table value is never 0). */
-static inline __m512 fa_tab_v16(const float (*t)[32], float lo, float hi, float inv, float bias, __m512 x,
-                                __mmask16 *in, const int sx, const int sy)
+static inline __m512 fa_tab_v16(const float (*t)[32], float lo, float hi, float inv, float bias, const int clo,
+                                __m512 x, __mmask16 *in, const int sx, const int sy)
 {
     *in = sx > 0 ? _mm512_cmp_ps_mask(x, _mm512_set1_ps(lo), _CMP_GE_OQ) &
                        _mm512_cmp_ps_mask(x, _mm512_set1_ps(hi), _CMP_LT_OQ)
@@ -78,7 +82,7 @@ static inline __m512 fa_tab_v16(const float (*t)[32], float lo, float hi, float 
 #define FA_TAB_ROW(j) _mm512_permutex2var_ps(_mm512_load_ps(t[j]), k, _mm512_load_ps(t[j] + 16))
     /* sx x - centre: -x - c as -(x 1) - c */
     __m512 d = sx > 0 ? _mm512_sub_ps(x, FA_TAB_ROW(0)) : _mm512_fnmsub_ps(x, _mm512_set1_ps(1.0f), FA_TAB_ROW(0));
-    d = _mm512_sub_ps(d, FA_TAB_ROW(1));
+    if (clo) d = _mm512_sub_ps(d, FA_TAB_ROW(1));
     __m512 q = FA_TAB_ROW(FA_TAB_ROWS - 1);
     for (int j = FA_TAB_ROWS - 2; j >= 4; j--) q = _mm512_fmadd_ps(q, d, FA_TAB_ROW(j));
     /* -(c0 + (q d + c1)) as (-(q d) - c1) - c0 */

@@ -117,6 +117,8 @@ def c_table(name, lo, width, rows, err, root):
         f"#define FA_TAB_{upper}_HI {hi:.1f}f",
         f"#define FA_TAB_{upper}_INV {1 / width:.9e}f",
         f"#define FA_TAB_{upper}_BIAS {-lo / width:.1f}f",
+        # 0: every centre is a float (no root): the kernels skip the centre's low row
+        f"#define FA_TAB_{upper}_CENTRE_LO {int(any(v != 0.0 for v in rows[1]))}",
         f"static const float fa_tab_{name}[FA_TAB_ROWS][32] __attribute__((aligned(64))) = {{",
     ]
     body = ["    {" + ", ".join("%.9ef" % v for v in row) + "}," for row in rows]

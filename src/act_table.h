@@ -38,7 +38,9 @@
 
 /* Table NAME's arguments: the rows and the range constants; clo 0 when
  * every centre is a float (a table without a root: its low row is 0, and
- * x - c - 0 is x - c, so skipping the row keeps the bits). */
+ * x - c - 0 is x - c, so skipping the row keeps the bits). Computing such
+ * a centre, lo + (k + 1/2) width (exact), instead of reading its row was
+ * 2-4% slower than the vpermt2ps on the Zen 4 test machine. */
 #define FA_TAB(NAME) fa_tab_##NAME, FA_TAB_##NAME##_LO, FA_TAB_##NAME##_HI, FA_TAB_##NAME##_INV, \
                      FA_TAB_##NAME##_BIAS, FA_TAB_##NAME##_CENTRE_LO
 

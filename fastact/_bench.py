@@ -562,19 +562,27 @@ def targets(
                             emit(TargetRow(4, name, direction, "float32", None, 1.6, False, "one core"))
                             continue
                         calls, _ = _calls(act, direction, "float32", n, rng, ())
-                        usage = {"cpu": 0.0, "wall": 0.0}
-                        two = _with_threads(2, calls["fastact"])
+                        wall = {"one": 0.0, "two": 0.0}
 
-                        def two_measured(two=two, usage=usage):
-                            cpu, wall = time.process_time(), time.perf_counter()
-                            two()
-                            usage["cpu"] += time.process_time() - cpu
-                            usage["wall"] += time.perf_counter() - wall
+                        def walled(fn: Callable[[], Any], key: str) -> Callable[[], None]:
+                            def call() -> None:
+                                start = time.perf_counter()
+                                fn()
+                                wall[key] += time.perf_counter() - start
+                            return call
 
-                        t = compare({"one": _with_threads(1, calls["fastact"]), "two": two_measured}, budget)
+                        cpu = time.process_time()
+                        t = compare({"one": walled(_with_threads(1, calls["fastact"]), "one"),
+                                     "two": walled(_with_threads(2, calls["fastact"]), "two")}, budget)
+                        cpu = time.process_time() - cpu
                         # How many cores the 2-thread calls really had: ~2 on
-                        # an idle machine, ~1 when another process holds a core.
-                        cores = usage["cpu"] / usage["wall"] if usage["wall"] else float("nan")
+                        # an idle machine, ~1 when another process holds a
+                        # core. The process's CPU time over the whole run,
+                        # less the 1-thread calls' (one core each): per call
+                        # it would miss the worker's time, which Linux adds
+                        # to the process clock only when the worker is next
+                        # descheduled, after the call has returned.
+                        cores = (cpu - wall["one"]) / wall["two"] if wall["two"] else float("nan")
                         emit(TargetRow(4, name, direction, "float32", t["one"] / t["two"], 1.6, False,
                                        f"2 threads had {cores:.2f} cores on average"))
     finally:

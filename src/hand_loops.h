@@ -25,6 +25,10 @@
 #define FA_IVDEP
 #endif
 
+/* Hoisted parameter k (p[k], a double) in the kernel's precision S. */
+#define FA_P_f32(k) ((float)p[k])
+#define FA_P_f64(k) ((double)p[k])
+
 #define FA_HAND(K, S) FA_HAND_IN(FA_HAND_, K, S)
 #define FA_HAND_IN(PREFIX, K, S) FA_SECOND(FA_CAT(PREFIX, FA_CAT(K, FA_CAT(_, S))), fa_hand_none, ~)
 

@@ -57,8 +57,6 @@
                           fa_softplus_form_##S(d0[i], P(1), P(2), 0)
 #define FA_SOFTPLUS_GRAD(S, P) P(2) == 1, fa_softplus_grad_form_##S(d0[i], d1[i], 1, P(3), 1), \
                                fa_softplus_grad_form_##S(d0[i], d1[i], P(2), P(3), 0)
-#define FA_P_f32(k) ((float)p[k])
-#define FA_P_f64(k) ((double)p[k])
 
 /* celu at alpha = 1 (the default) is elu at alpha = 1 to the bit: x / 1
  * and x * 1 are exact, celu_u's low part is +-0, and the same exp_shifted

@@ -113,15 +113,12 @@ FA_RANGE_LOOP(fa_hand_gelu_grad_f64, double, 2, FA_GELU_INSIDE,
 #define FA_NT_LOOP(K, S, T, ND, TV, ...)                                                 \
     FA_RANGE_LOOP(fa_hand_##K##_##S, T, ND, FA_TAIL_OK(sizeof(T), TV),                   \
                   fa_##K##_##S##_nt(__VA_ARGS__), fa_##K##_##S(__VA_ARGS__))
-#define FA_P_(S, k) ((FA_P_T_##S)p[k])
-#define FA_P_T_f32 float
-#define FA_P_T_f64 double
 #define FA_NT_LOOPS(S, T)                                                                \
-    FA_NT_LOOP(elu_grad, S, T, 2, d1[i], d0[i], d1[i], FA_P_(S, 2))                      \
+    FA_NT_LOOP(elu_grad, S, T, 2, d1[i], d0[i], d1[i], FA_P_##S(2))                      \
     FA_NT_LOOP(selu_grad, S, T, 2, d1[i], d0[i], d1[i])                                  \
     FA_NT_LOOP(relu_sigmoid_grad, S, T, 2, -fa_abs_##S(d1[i]), d0[i], d1[i])             \
     FA_NT_LOOP(leaky_relu_sigmoid_grad, S, T, 2,                                         \
-               -fa_abs_##S(d1[i] * (d1[i] > 0 ? (T)1 : FA_P_(S, 2))), d0[i], d1[i], FA_P_(S, 2))
+               -fa_abs_##S(d1[i] * (d1[i] > 0 ? (T)1 : FA_P_##S(2))), d0[i], d1[i], FA_P_##S(2))
 FA_NT_LOOPS(f32, float)
 FA_NT_LOOPS(f64, double)
 FA_NT_LOOP(silu_grad, f64, double, 2, d1[i], d0[i], d1[i])

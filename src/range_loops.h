@@ -59,12 +59,13 @@
 
 /* NAME over data operands d0, d1, d2 (ND of them; the ufunc's order, the
  * grad first) and hoisted parameters P(k), block by block: CORE, and the
- * test whether INSIDE held for every element in the same pass; where it failed, FULL
- * redoes the block. Where the output overlaps an input (in place), CORE
- * writes to a buffer, so the inputs are intact for FULL. Each form is a
- * loop of its own, out of line: inlined into one function, GCC hoists both
- * forms' constants out of the block loop and spills them. p is restrict
- * for the reason param_loops.h gives. */
+ * test whether INSIDE held for every element, in the same pass; where it
+ * failed, FULL redoes the block (and the next FA_RANGE_SKIP). Where the
+ * output overlaps an input (in place), CORE writes to a buffer, so the
+ * inputs are intact for FULL. Each form is a loop of its own, out of line:
+ * inlined into one function, GCC hoists both forms' constants out of the
+ * block loop and spills them. p is restrict for the reason param_loops.h
+ * gives. */
 #define FA_RANGE_LOOP(NAME, T, ND, INSIDE, CORE, FULL)                                   \
     static __attribute__((noinline)) int NAME##_core(T *restrict y, const T *d0, const T *d1, \
                                                      const T *d2, const double *restrict p, fa_intp n) \

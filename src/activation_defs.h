@@ -561,34 +561,38 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T t, FA_T *g, FA_T *scal
 }
 
 /* leaky_relu_sigmoid: sigmoid(leaky_relu(z, alpha)), fused -------------- */
-/* u = leaky_relu(z, alpha) as uh + ul: alpha z rounds, and sigmoid of a
- * large negative u amplifies that rounding |u| times (alpha = 0.01 and
- * z = -7000 would lose 6 bits); with ul the result is within a few ULP of
- * sigmoid of the exact alpha z. */
-FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_u)(FA_T z, FA_T alpha, FA_T *ul)
+/* -|u| for u = leaky_relu(z, alpha), as a + *al: alpha z rounds, and
+ * sigmoid of a large negative u amplifies that rounding |u| times
+ * (alpha = 0.01 and z = -7000 would lose 6 bits); with *al the result is
+ * within a few ULP of sigmoid of the exact alpha z. -|u| = z * (z > 0 ? -1
+ * : |alpha|) for either sign of alpha, so one product gives the exp's
+ * argument without an abs and a sign flip of the low part. */
+FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_a)(FA_T z, FA_T alpha, FA_T *al)
 {
-    FA_T s = z > 0 ? FA_C(1) : alpha;
-    FA_T uh = z * s;
-    *ul = FA_FN(mul_lo)(z, s, uh); /* 0 for z > 0 */
-    return uh;
+    FA_T s = z > 0 ? FA_C(-1) : FA_M(abs)(alpha);
+    FA_T a = z * s;
+    int ok = a > -FA_BIG && (FA_HAVE_FMA || FA_M(abs)(z) <= FA_SPLIT_MAX);
+    FA_T e = FA_FN(mul_err)(z, s, a); /* 0 for z > 0 */
+    *al = ok ? e : FA_C(0);           /* mul_lo's guard; a <= 0 */
+    return a;
 }
 
-/* No FA_TAIL shift: where exp(-|u|) is subnormal, so is the result, and
- * e / (1 + e) = e is exact; exp_neg_core rounds it once. */
+/* sigmoid(u) = (u >= 0 ? 1 : e) / (1 + e), e = exp(-|u|); u >= 0 is
+ * z > 0 or alpha < 0 (z = 0, alpha = 0 and an underflowed alpha z give
+ * e = 1 on both sides). No FA_TAIL shift: where e is subnormal, so is the
+ * result, and e / (1 + e) = e is exact; exp_neg_core rounds it once. */
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
-    FA_T ul, al;
-    FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T a = FA_FN(neg_abs2)(uh, ul, &al), e = FA_FN(exp_neg_core)(a, al, FA_C(1));
-    return (uh >= 0 ? FA_C(1) : e) / (FA_C(1) + e);
+    FA_T al, a = FA_FN(leaky_relu_sigmoid_a)(z, alpha, &al);
+    FA_T e = FA_FN(exp_neg_core)(a, al, FA_C(1));
+    return (z > 0 || alpha < 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 
 /* sigmoid'(u) (1 if z > 0 else alpha), sigmoid'(u) = e / (1 + e)^2. */
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 {
-    FA_T ul, scale;
-    FA_T uh = FA_FN(leaky_relu_sigmoid_u)(z, alpha, &ul);
-    FA_T e = FA_FN(exp_neg_abs2)(uh, ul, -FA_M(abs)(uh), &g, &scale);
+    FA_T al, scale, a = FA_FN(leaky_relu_sigmoid_a)(z, alpha, &al);
+    FA_T e = FA_FN(exp_shifted)(a, al, a, &g, &scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return ((g * (e * r * r)) * (z > 0 ? FA_C(1) : alpha)) * scale;
 }

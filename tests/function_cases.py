@@ -97,7 +97,9 @@ _TEMPERATURES = ({"temperature": 1.0}, {"temperature": 0.7}, {"temperature": 3.0
 
 PARAM_VALUES: dict[str, tuple[dict[str, Any], ...]] = {
     "leaky_relu": _ALPHAS,
-    "leaky_relu_sigmoid": _ALPHAS,
+    # alpha < 0 and > 1: u = alpha z >= 0 for z <= 0, and |u| > |z|; the kernel
+    # forms -|u| from the sign of alpha (activation_defs.h)
+    "leaky_relu_sigmoid": _ALPHAS + ({"alpha": -0.5}, {"alpha": 3.0}),
     "hardtanh": (
         {"min_val": -1.0, "max_val": 1.0},
         {"min_val": -2.0, "max_val": 0.5},
@@ -495,11 +497,14 @@ def activation_params(
 
 def with_param_sets(
     select: Callable[[Activation], bool] = lambda act: True,
+    keep: Callable[[Activation, dict[str, Any]], bool] = lambda act, params: True,
 ) -> list[pytest.param]:
-    """(activation, params) for every activation and each of its parameter sets."""
+    """(activation, params) for every selected activation and each of its
+    parameter sets that `keep` accepts."""
     return [
         pytest.param(act, params, id="-".join([act.name, *(f"{k}={v}" for k, v in params.items())]))
         for act in ACTIVATIONS
         if select(act)
         for params in param_sets(act)
+        if keep(act, params)
     ]

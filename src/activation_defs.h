@@ -826,7 +826,8 @@ FA_INLINE FA_T FA_FN(prelu)(FA_T x, FA_T w)
     return x > 0 ? x : w * x;
 }
 
-/* grad_x; the weight gradient sum(grad * min(x, 0)) is reduced in Python. */
+/* grad_x; the weight's gradient, the sum of grad * x over x <= 0, is
+ * reduced alongside (prelu_reduce.h). */
 FA_INLINE FA_T FA_FN(prelu_grad)(FA_T g, FA_T x, FA_T w)
 {
     return FA_FN(nan_or)(x, x > 0 ? g : g * w);

@@ -20,7 +20,8 @@
  *   rounding error from an FMA or Dekker's product) -- within an ULP or so
  *   of the exact sum unless the sum cancels.
  * The order of every operation depends on the shape only: the rows are cut
- * into blocks of ~FA_PRELU_BLOCK elements; a block's partial sums (lanes of
+ * into blocks of ~FA_PRELU_BLOCK elements (one weight for all, c == 1: the
+ * m k elements as one flat sequence, cut every FA_PRELU_BLOCK); a block's partial sums (lanes of
  * FA_PRELU_LANES over k, in a fixed order) are independent, so threads may
  * run blocks in any order; the partials are then added in block order. The
  * result is bit-identical for any thread count, and for any strides (the
@@ -35,6 +36,12 @@
 
 #define FA_PRELU_BLOCK ((fa_intp)1 << 15) /* elements per block (~one chunk of a thread) */
 #define FA_PRELU_LANES 16                 /* partial sums of a (row, channel) run over k */
+/* Rows of channels (k == 1), or groups of lanes (c == 1), per pass over the
+ * partial sums: they stay in registers over the group (float32 in cache:
+ * k == 1 0.33 -> 0.27 ns/element). Compensated double sums are slower so. */
+#define FA_PR_ROWS_f16 4
+#define FA_PR_ROWS_f32 4
+#define FA_PR_ROWS_f64 1
 #define FA_PRELU_FALLBACK_CHANNELS 64     /* channels per pass when the partials' malloc fails */
 
 /* Storage access per dtype: loops.c's FA_ST / FA_LD_ / FA_STO_ / FA_CT /
@@ -104,42 +111,84 @@
         }                                                                                             \
     }                                                                                                 \
                                                                                                       \
+    /* The weight gradient's term of one element, x <= 0 ? g x : 0, and the                           \
+     * product's rounding error (*pe). Selecting the operands (0 * 0 where                            \
+     * x > 0) rather than the double product keeps the select in x's lane                             \
+     * count: on the product, GCC's AVX-512 code shuffles the float mask                               \
+     * into two double ones through general registers every vector. */                                \
+    static inline double fa_prelu_term_##S(fa_pr_ct_##S gv, fa_pr_ct_##S xv, double *pe)            \
+    {                                                                                                 \
+        fa_pr_ct_##S gk = xv > 0 ? 0 : gv, xk = xv > 0 ? 0 : xv;                                      \
+        double p = (double)gk * (double)xk;                                                           \
+        *pe = FA_PR_ERR_##S(gk, xk, p);                                                               \
+        return p;                                                                                     \
+    }                                                                                                 \
+                                                                                                      \
+    /* q rows of c channels (row steps rg, rx, rgx; element steps sg, sx, sgx;                        \
+     * weight j at w + j sw, bytes): grad_x, and each channel's terms added to (s[j],                          \
+     * e[j]) in row order, as one row at a time would, with s[j] and e[j] in                           \
+     * registers over the q rows. Also the c == 1 lanes: L lanes as channels. */                      \
+    static inline __attribute__((always_inline)) void fa_prelu_grad_rows_##S(                         \
+        const char *g, fa_intp rg, fa_intp sg, const char *x, fa_intp rx, fa_intp sx,                 \
+        const char *w, fa_intp sw, char *gx, fa_intp rgx, fa_intp sgx, fa_intp c, const int q,        \
+        double *restrict s, double *restrict e)                                                       \
+    {                                                                                                 \
+        FA_IVDEP for (fa_intp j = 0; j < c; j++) {                                                    \
+            fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * sw);                          \
+            double sj = s[j], ej = e[j];                                                              \
+            _Pragma("GCC unroll 8") for (int r = 0; r < q; r++) {                                     \
+                fa_pr_ct_##S gv = FA_PR_LD(S, g + r * rg + j * sg), xv = FA_PR_LD(S, x + r * rx + j * sx); \
+                FA_PR_ST(S, gx + r * rgx + j * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, wv)); \
+                double pe, t = fa_prelu_term_##S(gv, xv, &pe);                                        \
+                FA_PR_ACC_##S(&sj, &ej, t, pe);                                                      \
+            }                                                                                         \
+            s[j] = sj, e[j] = ej;                                                                     \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* One weight for all (c == 1): x is one flat sequence of m k elements,                           \
+     * element i (row i / k) in lane i % L, cut into blocks of FA_PRELU_BLOCK                         \
+     * elements whatever k is (per (row, channel) runs would fold the lanes                           \
+     * every k elements: 3x np.add's time at k = 64; a 1-d x would be one                             \
+     * block, on one thread). Elements [0, n) of a row from lane l0, into the                         \
+     * lanes (ls, le); aligned groups of L vectorise, the ends are scalar. */                         \
+    static inline void fa_prelu_grad_seg_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
+                                             const double *w, char *gx, fa_intp sgx, fa_intp n,      \
+                                             fa_intp l0, double *restrict ls, double *restrict le)    \
+    {                                                                                                 \
+        fa_intp i = 0, head = (FA_PRELU_LANES - l0) % FA_PRELU_LANES;                                 \
+        for (; i < n; i++) {                                                                          \
+            if (i == head) {                                                                          \
+                /* groups of L as rows of L channels, with one weight */                              \
+                const fa_intp L = FA_PRELU_LANES;                                                     \
+                for (; i + FA_PR_ROWS_##S * L <= n; i += FA_PR_ROWS_##S * L)                           \
+                    fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx,            \
+                                           (const char *)w, 0, gx + i * sgx, L * sgx, sgx, L,         \
+                                           FA_PR_ROWS_##S, ls, le);                                   \
+                for (; i + L <= n; i += L)                                                            \
+                    fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx,            \
+                                           (const char *)w, 0, gx + i * sgx, L * sgx, sgx, L, 1,      \
+                                           ls, le);                                                   \
+                if (i == n) break;                                                                    \
+            }                                                                                         \
+            fa_intp l = (l0 + i) % FA_PRELU_LANES;                                                    \
+            fa_pr_ct_##S gv = FA_PR_LD(S, g + i * sg), xv = FA_PR_LD(S, x + i * sx);                \
+            FA_PR_ST(S, gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, (fa_pr_ct_##S) * w)); \
+            double pe, t = fa_prelu_term_##S(gv, xv, &pe);                                            \
+            FA_PR_ACC_##S(&ls[l], &le[l], t, pe);                                                    \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
     /* grad_x over n elements of one channel (weight w), and the channel's sum                        \
      * of x <= 0 ? g x : 0 in FA_PRELU_LANES lanes (element i in lane i % L),                          \
      * folded in lane order into (*s, *e). */                                                         \
     static inline void fa_prelu_grad_run_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
-                                             fa_pr_ct_##S w, char *gx, fa_intp sgx, fa_intp n,       \
+                                             const double *w, char *gx, fa_intp sgx, fa_intp n,      \
                                              double *s, double *e)                                    \
     {                                                                                                 \
         double ls[FA_PRELU_LANES] = {0}, le[FA_PRELU_LANES] = {0};                                    \
-        for (fa_intp i0 = 0; i0 < n; i0 += FA_PRELU_LANES) {                                          \
-            fa_intp len = n - i0 < FA_PRELU_LANES ? n - i0 : FA_PRELU_LANES;                          \
-            FA_IVDEP for (fa_intp l = 0; l < len; l++) {                                              \
-                fa_intp i = i0 + l;                                                                   \
-                fa_pr_ct_##S gv = FA_PR_LD(S, g + i * sg), xv = FA_PR_LD(S, x + i * sx);            \
-                FA_PR_ST(S, gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, w));          \
-                double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                             \
-                double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                  \
-                FA_PR_ACC_##S(&ls[l], &le[l], t, pe);                                                \
-            }                                                                                         \
-        }                                                                                             \
+        fa_prelu_grad_seg_##S(g, sg, x, sx, w, gx, sgx, n, 0, ls, le);                                \
         for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(s, e, ls[l], le[l], 1);                   \
-    }                                                                                                 \
-                                                                                                      \
-    /* One row along the channels [0, c) (k == 1): grad_x, and each channel's                         \
-     * term added to (s[j], e[j]). */                                                                 \
-    static inline void fa_prelu_grad_row_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
-                                             const char *w, fa_intp sw, char *gx, fa_intp sgx,        \
-                                             fa_intp c, double *restrict s, double *restrict e)       \
-    {                                                                                                 \
-        FA_IVDEP for (fa_intp j = 0; j < c; j++) {                                                    \
-            fa_pr_ct_##S gv = FA_PR_LD(S, g + j * sg), xv = FA_PR_LD(S, x + j * sx);                \
-            fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * sw);                          \
-            FA_PR_ST(S, gx + j * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, wv));             \
-            double p = (double)gv * (double)xv, t = xv > 0 ? 0.0 : p;                                 \
-            double pe = xv > 0 ? 0.0 : FA_PR_ERR_##S(gv, xv, p);                                      \
-            FA_PR_ACC_##S(&s[j], &e[j], t, pe);                                                      \
-        }                                                                                             \
     }                                                                                                 \
                                                                                                       \
     /* One block: rows [0, rows) of (c, k), channels [c0, c1); partial sums                           \
@@ -158,21 +207,60 @@
             const char *w = a[2] + c0 * cs[4];                                                        \
             char *gx = a[3] + r * st[3] + c0 * cs[5];                                                 \
             if (k == 1) {                                                                             \
-                if (contig)                                                                           \
-                    fa_prelu_grad_row_##S(g, sz, x, sz, w, 8, gx, sz, c1 - c0, s, e);                 \
+                if (contig && rows - r >= FA_PR_ROWS_##S) {                                            \
+                    fa_prelu_grad_rows_##S(g, st[0], sz, x, st[1], sz, w, 8, gx, st[3], sz, c1 - c0,   \
+                                           FA_PR_ROWS_##S, s, e);                                     \
+                    r += FA_PR_ROWS_##S - 1;                                                           \
+                } else if (contig)                                                                    \
+                    fa_prelu_grad_rows_##S(g, 0, sz, x, 0, sz, w, 8, gx, 0, sz, c1 - c0, 1, s, e);   \
                 else                                                                                  \
-                    fa_prelu_grad_row_##S(g, cs[0], x, cs[2], w, cs[4], gx, cs[5], c1 - c0, s, e);    \
+                    fa_prelu_grad_rows_##S(g, 0, cs[0], x, 0, cs[2], w, cs[4], gx, 0, cs[5],          \
+                                           c1 - c0, 1, s, e);                                         \
                 continue;                                                                             \
             }                                                                                         \
             for (fa_intp j = 0; j < c1 - c0; j++) {                                                   \
-                fa_pr_ct_##S wv = (fa_pr_ct_##S) * (const double *)(w + j * cs[4]);                   \
+                const double *wj = (const double *)(w + j * cs[4]);                                   \
                 if (contig)                                                                           \
-                    fa_prelu_grad_run_##S(g + j * cs[0], sz, x + j * cs[2], sz, wv, gx + j * cs[5],  \
+                    fa_prelu_grad_run_##S(g + j * cs[0], sz, x + j * cs[2], sz, wj, gx + j * cs[5],  \
                                           sz, k, &s[j], &e[j]);                                       \
                 else                                                                                  \
-                    fa_prelu_grad_run_##S(g + j * cs[0], cs[1], x + j * cs[2], cs[3], wv,             \
+                    fa_prelu_grad_run_##S(g + j * cs[0], cs[1], x + j * cs[2], cs[3], wj,             \
                                           gx + j * cs[5], cs[6], k, &s[j], &e[j]);                    \
             }                                                                                         \
+        }                                                                                             \
+    }                                                                                                 \
+                                                                                                      \
+    /* fa_run's range over flat blocks: args g, x, w, gx (unadvanced: step 0),                         \
+     * the block's partials (s, e), the partials' start (step 0); dims[1] = m,                        \
+     * dims[2] = k, dims[3] = m k, dims[4] the first block's index; steps     \
+     * 6-11: g, x, gx per row, then per element. Rows that follow each other in all three (a C-contiguous x)                           \
+     * make a block one segment: the same lanes, the same bits. */                                    \
+    static void fa_range__prelu_flat_##S(char **args, fa_intp n, const fa_intp *dims,                \
+                                         const fa_intp *steps)                                        \
+    {                                                                                                 \
+        const fa_intp k = dims[2], total = dims[3];                                                  \
+        const fa_intp *rs = steps + 6, *es = steps + 9;                                               \
+        const fa_intp sz = FA_PR_SZ(S);                                                              \
+        const int unit = es[0] == sz && es[1] == sz && es[2] == sz;                                   \
+        const int flat = rs[0] == k * es[0] && rs[1] == k * es[1] && rs[2] == k * es[2];              \
+        const double *w = (const double *)args[2];                                                    \
+        double *part = (double *)args[4];                                                             \
+        fa_intp b0 = dims[4] + (part - (double *)args[5]) / 2;                                        \
+        for (fa_intp b = b0; b < b0 + n; b++, part += 2) {                                            \
+            double ls[FA_PRELU_LANES] = {0}, le[FA_PRELU_LANES] = {0};                                \
+            fa_intp i0 = b * FA_PRELU_BLOCK, i1 = total - i0 < FA_PRELU_BLOCK ? total : i0 + FA_PRELU_BLOCK; \
+            for (fa_intp i = i0; i < i1;) {                                                           \
+                fa_intp r = i / k, o = i - r * k, len = flat ? i1 - i : (k - o < i1 - i ? k - o : i1 - i); \
+                const char *gi = args[0] + r * rs[0] + o * es[0], *xi = args[1] + r * rs[1] + o * es[1]; \
+                char *gxi = args[3] + r * rs[2] + o * es[2];                                          \
+                if (unit) /* constant steps: unit-stride vector code */                               \
+                    fa_prelu_grad_seg_##S(gi, sz, xi, sz, w, gxi, sz, len, i % FA_PRELU_LANES, ls, le); \
+                else                                                                                  \
+                    fa_prelu_grad_seg_##S(gi, es[0], xi, es[1], w, gxi, es[2], len, i % FA_PRELU_LANES, ls, le); \
+                i += len;                                                                             \
+            }                                                                                         \
+            part[0] = part[1] = 0.0;                                                                  \
+            for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(&part[0], &part[1], ls[l], le[l], 1); \
         }                                                                                             \
     }                                                                                                 \
                                                                                                       \
@@ -192,6 +280,32 @@
         }                                                                                             \
     }                                                                                                 \
                                                                                                       \
+    /* c == 1: the flat blocks, over threads; the partials summed in block                             \
+     * order (on this thread, block by block, where their malloc fails). */                           \
+    static void fa_prelu_flat_##S(char *g, char *x, char *w, char *gx, char *gw, fa_intp m,          \
+                                  fa_intp k, const fa_intp *steps)                                    \
+    {                                                                                                 \
+        const fa_intp total = m * k, nblocks = (total + FA_PRELU_BLOCK - 1) / FA_PRELU_BLOCK;          \
+        double one[2], *part = malloc(sizeof(double) * 2 * (size_t)nblocks);                          \
+        fa_intp fdims[5] = {nblocks, m, k, total, 0};                                                 \
+        fa_intp fsteps[12] = {0, 0, 0, 0, 2 * (fa_intp)sizeof(double), 0,                             \
+                              steps[5], steps[8], steps[12], steps[7], steps[10], steps[14]};         \
+        char *fargs[6] = {g, x, w, gx, (char *)(part ? part : one), (char *)(part ? part : one)};     \
+        double s = 0.0, e = 0.0;                                                                      \
+        if (part) {                                                                                   \
+            fa_run(fa_range__prelu_flat_##S, fargs, fdims, fsteps, 3, 6, total / nblocks);            \
+            for (fa_intp b = 0; b < nblocks; b++) fa_sum_add(&s, &e, part[2 * b], part[2 * b + 1], 1); \
+            free(part);                                                                               \
+        } else {                                                                                      \
+            for (fa_intp b = 0; b < nblocks; b++) {                                                   \
+                fdims[4] = b;                                                                         \
+                fa_range__prelu_flat_##S(fargs, 1, fdims, fsteps);                                    \
+                fa_sum_add(&s, &e, one[0], one[1], 1);                                                \
+            }                                                                                         \
+        }                                                                                             \
+        *(double *)gw = fa_sum_total(s, e);                                                           \
+    }                                                                                                 \
+                                                                                                      \
     /* (m, c, k) grad and x, weight (c) -> grad_x (m, c, k), grad_weight (c) in                      \
      * double, for dims[0] independent problems (normally 1). */                                     \
     static void fa_loop__prelu_channels_backward_##S(char **args, const fa_intp *dims,                \
@@ -209,6 +323,10 @@
         for (fa_intp q = 0; q < dims[0]; q++) {                                                       \
             char *g = args[0] + q * steps[0], *x = args[1] + q * steps[1], *w = args[2] + q * steps[2]; \
             char *gx = args[3] + q * steps[3], *gw = args[4] + q * steps[4];                          \
+            if (c == 1 && m * k > 0) {                                                                \
+                fa_prelu_flat_##S(g, x, w, gx, gw, m, k, steps);                                      \
+                continue;                                                                             \
+            }                                                                                         \
             double *part = nblocks && c ? malloc(sizeof(double) * 2 * (size_t)c * (size_t)nblocks)    \
                                         : NULL;                                                       \
             if (part != NULL) {                                                                       \

@@ -62,26 +62,41 @@ def exact_weight_gradient(g, x, w) -> np.ndarray:
     return np.asarray(sums).reshape(np.shape(w))
 
 
+@pytest.mark.parametrize("layout", ("contiguous", "rows_apart"))
 @pytest.mark.parametrize("weight_kind", ("scalar", "per_channel"))
-def test_float64_weight_gradient_is_compensated(weight_kind, rng) -> None:
+def test_float64_weight_gradient_is_compensated(weight_kind, layout, rng) -> None:
     """float64 data: the products' rounding errors and the sum's are carried
     (TwoSum, FMA), so grad_weight is within an ULP of the exact sum -- also
     over many blocks (rows beyond one block of the reduction) and terms of
-    very different sizes."""
-    x = rng.uniform(-1, 1, (3000, 3, 17)) * np.exp2(rng.integers(-30, 30, (3000, 3, 17)))
+    very different sizes; a single weight sums x as one flat sequence
+    (rows of 17: lanes do not restart with a row; rows apart in memory are
+    summed a row at a time, each from the lane its first element falls in)."""
+    shape = (3000, 3, 17) if weight_kind == "per_channel" else (9000, 17)
+    x = rng.uniform(-1, 1, shape) * np.exp2(rng.integers(-30, 30, shape))
+    if layout == "rows_apart":  # a view of every row's first 17 of 19
+        x = np.concatenate([x, x[..., :2]], axis=-1)[..., :17]
     g = rng.uniform(-1, 1, x.shape)
     w = np.float64(0.25) if weight_kind == "scalar" else np.array([0.1, 0.2, 0.3])
     _, gw = fastact.prelu_backward(g, x, w)
     assert_ulp_close(gw, exact_weight_gradient(g, x, w), 1, what="grad_weight")
 
 
-def test_weight_gradient_is_the_same_for_any_layout_and_thread_count(rng) -> None:
+@pytest.mark.parametrize("dtype", (np.float32, np.float64), ids=dtype_id)
+@pytest.mark.parametrize(
+    ("shape", "weight_kind"),
+    # one weight for all: x as one flat sequence cut into blocks, rows of 72
+    # (not a multiple of the 16 lanes) and a 1-d x over several blocks
+    [((4000, 8, 9), "per_channel"), ((4000, 8, 9), "scalar"), ((300001,), "scalar")],
+)
+def test_weight_gradient_is_the_same_for_any_layout_and_thread_count(shape, weight_kind, dtype, rng) -> None:
     """One order of summation, fixed by the shape: strided or broadcast
     inputs (the general path) and any thread count give the same bits as
-    the contiguous fast path."""
-    x = rng.uniform(-2, 2, (4000, 8, 9)).astype(np.float32)
-    g = rng.uniform(-1, 1, x.shape).astype(np.float32)
-    w = np.linspace(0.1, 0.4, 8)
+    the contiguous fast path. (The sums are compensated or exact-term
+    double sums, so another order would rarely show in the bits either:
+    this checks that every path sums every term once, in any layout.)"""
+    x = (rng.uniform(-2, 2, shape) * np.exp2(rng.integers(-20, 20, shape))).astype(dtype)
+    g = rng.uniform(-1, 1, x.shape).astype(dtype)
+    w = np.linspace(0.1, 0.4, 8) if weight_kind == "per_channel" else np.array([0.25])
     want_x, want_w = fastact.prelu_backward(g, x, w)
     before = fastact.get_num_threads()
     try:
@@ -94,6 +109,13 @@ def test_weight_gradient_is_the_same_for_any_layout_and_thread_count(rng) -> Non
         fastact.set_num_threads(before)
     xf = np.asfortranarray(x)
     got_x, got_w = fastact.prelu_backward(g, xf, w)  # the general (strided) path
+    np.testing.assert_array_equal(got_w, want_w)
+    np.testing.assert_array_equal(got_x, want_x)
+    # rows apart in memory (and, 1-d, elements apart): a row at a time, each
+    # starting mid-way through the lanes
+    xs = np.empty(shape[:-1] + (shape[-1] + 3,), dtype)[..., : shape[-1]] if len(shape) > 1 else np.empty(2 * shape[0], dtype)[::2]
+    xs[...] = x
+    got_x, got_w = fastact.prelu_backward(g, xs, w)
     np.testing.assert_array_equal(got_w, want_w)
     np.testing.assert_array_equal(got_x, want_x)
     ones_x, ones_w = fastact.prelu_backward(np.float32(1), x, w)  # broadcast grad

@@ -20,9 +20,10 @@
  *   rounding error from an FMA or Dekker's product) -- within an ULP or so
  *   of the exact sum unless the sum cancels.
  * The order of every operation depends on the shape only: the rows are cut
- * into blocks of ~FA_PRELU_BLOCK elements (one weight for all, c == 1: the
- * m k elements as one flat sequence, cut every FA_PRELU_BLOCK); a block's partial sums (lanes of
- * FA_PRELU_LANES over k, in a fixed order) are independent, so threads may
+ * into blocks of ~FA_PRELU_BLOCK elements (one weight for all, c == 1:
+ * the m k elements as one flat sequence, cut every FA_PRELU_BLOCK); a
+ * block's partial sums (lanes of FA_PRELU_LANES over k, in a fixed order)
+ * are independent, so threads may
  * run blocks in any order; the partials are then added in block order. The
  * result is bit-identical for any thread count, and for any strides (the
  * strided paths do the same operations). A NaN (or inf * 0) in a product
@@ -38,7 +39,8 @@
 #define FA_PRELU_LANES 16                 /* partial sums of a (row, channel) run over k */
 /* Rows of channels (k == 1), or groups of lanes (c == 1), per pass over the
  * partial sums: they stay in registers over the group (float32 in cache:
- * k == 1 0.33 -> 0.27 ns/element). Compensated double sums are slower so. */
+ * k == 1 0.33 -> 0.27 ns/element). float64's compensated sums ran 2x
+ * slower grouped (1.18 -> 2.2 ns/element), so one row at a time there. */
 #define FA_PR_ROWS_f16 4
 #define FA_PR_ROWS_f32 4
 #define FA_PR_ROWS_f64 1
@@ -125,9 +127,10 @@
     }                                                                                                 \
                                                                                                       \
     /* q rows of c channels (row steps rg, rx, rgx; element steps sg, sx, sgx;                        \
-     * weight j at w + j sw, bytes): grad_x, and each channel's terms added to (s[j],                          \
-     * e[j]) in row order, as one row at a time would, with s[j] and e[j] in                           \
-     * registers over the q rows. Also the c == 1 lanes: L lanes as channels. */                      \
+     * weight j at w + j sw, in bytes): grad_x, and each channel's terms                              \
+     * added to (s[j], e[j]) in row order, as one row at a time would, with                           \
+     * s[j] and e[j] in registers over the q rows. Also the lanes of                                  \
+     * fa_prelu_grad_seg: L lanes as L channels of one weight. */                                     \
     static inline __attribute__((always_inline)) void fa_prelu_grad_rows_##S(                         \
         const char *g, fa_intp rg, fa_intp sg, const char *x, fa_intp rx, fa_intp sx,                 \
         const char *w, fa_intp sw, char *gx, fa_intp rgx, fa_intp sgx, fa_intp c, const int q,        \
@@ -151,7 +154,8 @@
      * elements whatever k is (per (row, channel) runs would fold the lanes                           \
      * every k elements: 3x np.add's time at k = 64; a 1-d x would be one                             \
      * block, on one thread). Elements [0, n) of a row from lane l0, into the                         \
-     * lanes (ls, le); aligned groups of L vectorise, the ends are scalar. */                         \
+     * lanes (ls, le); aligned groups of L vectorise, the ends are scalar.                            \
+     * Also a (row, channel) run from lane 0 (fa_prelu_grad_run). */                                  \
     static inline void fa_prelu_grad_seg_##S(const char *g, fa_intp sg, const char *x, fa_intp sx,  \
                                              const double *w, char *gx, fa_intp sgx, fa_intp n,      \
                                              fa_intp l0, double *restrict ls, double *restrict le)    \

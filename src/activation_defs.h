@@ -138,6 +138,20 @@ FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
     return FA_FN(exp_tiered)(k, a, lo, t, g, scale);
 }
 
+/* exp_shifted where a >= t (t = a itself, or elu's x below a = min(x, 0)):
+ * in the no-tier form a >= t >= FA_TAIL, so exp_neg_normal (no clamp, one
+ * scaling) gives the same bits with 3 vector operations fewer (float32 at
+ * 1M: leaky_relu_sigmoid's backward -17%, relu_sigmoid's -11%). */
+FA_INLINE FA_T FA_FN(exp_shifted_above)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
+{
+    if (!FA_TAILS) {
+        (void)t, (void)g;
+        *scale = FA_C(1);
+        return FA_FN(exp_neg_normal)(a, lo, FA_C(1));
+    }
+    return FA_FN(exp_shifted)(a, lo, t, g, scale);
+}
+
 /* m * exp(a + lo) and *e = exp(a + lo), a <= 0, from one reduction (GCC
  * shares it): m * exp(a) is rounded once as a normal number and once more
  * if it is subnormal, so a forward's x * exp(-|x|) needs no FA_TAIL shift.
@@ -159,7 +173,7 @@ FA_INLINE FA_T FA_FN(exp_neg_abs)(FA_T x, FA_T *g, FA_T *scale)
  * as value * *scale. */
 FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *g, FA_T *scale)
 {
-    FA_T a = -FA_M(abs)(x), e = FA_FN(exp_shifted)(a, FA_C(0), a, g, scale);
+    FA_T a = -FA_M(abs)(x), e = FA_FN(exp_shifted_above)(a, FA_C(0), a, g, scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return e * r * r;
 }
@@ -291,7 +305,7 @@ FA_INLINE FA_T FA_FN(elu_form)(FA_T x, FA_T pos, FA_T neg)
  * neg exp(x) below, with the FA_TAIL tiers. */
 FA_INLINE FA_T FA_FN(elu_grad_form)(FA_T g, FA_T x, FA_T pos, FA_T neg)
 {
-    FA_T gs = g, scale, e = FA_FN(exp_shifted)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
+    FA_T gs = g, scale, e = FA_FN(exp_shifted_above)(x <= 0 ? x : FA_C(0), FA_C(0), x, &gs, &scale);
     return FA_FN(nan_or)(x, x > 0 ? g * pos : ((gs * e) * neg) * scale);
 }
 
@@ -592,7 +606,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_grad)(FA_T g, FA_T z, FA_T alpha)
 {
     FA_T al, scale, a = FA_FN(leaky_relu_sigmoid_a)(z, alpha, &al);
-    FA_T e = FA_FN(exp_shifted)(a, al, a, &g, &scale);
+    FA_T e = FA_FN(exp_shifted_above)(a, al, a, &g, &scale);
     FA_T r = FA_C(1) / (FA_C(1) + e);
     return ((g * (e * r * r)) * (z > 0 ? FA_C(1) : alpha)) * scale;
 }
@@ -885,7 +899,7 @@ FA_INLINE FA_T FA_FN(bce_with_logits_grad)(FA_T g, FA_T z, FA_T t)
     }
     /* big = c -+ s with c = 1 - t (z >= 0) or -t; a hard target makes c
      * 0 and the result g s, whose e is shifted as in FA_TAIL (g large) */
-    FA_T a = -FA_M(abs)(z), gs = g, scale, e = FA_FN(exp_shifted)(a, FA_C(0), a, &gs, &scale);
+    FA_T a = -FA_M(abs)(z), gs = g, scale, e = FA_FN(exp_shifted_above)(a, FA_C(0), a, &gs, &scale);
     FA_T s = e / (FA_C(1) + e), ss = FA_M(mulsign)(s, -z); /* -+ s, shifted */
     FA_T c = z >= 0 ? FA_C(1) - t : -t;
     FA_T big = c == 0 ? (gs * ss) * scale : g * (c + ss * scale);

@@ -41,7 +41,7 @@
  * partial sums: they stay in registers over the group (float32 in cache:
  * k == 1 0.33 -> 0.27 ns/element). float64's compensated sums ran 2x
  * slower grouped (1.18 -> 2.2 ns/element), so one row at a time there. */
-#define FA_PR_ROWS_f16 4
+#define FA_PR_ROWS_f16 1 /* 4 kept c == 1's float16 loop scalar at baseline and avx2 */
 #define FA_PR_ROWS_f32 4
 #define FA_PR_ROWS_f64 1
 #define FA_PRELU_FALLBACK_CHANNELS 64     /* channels per pass when the partials' malloc fails */

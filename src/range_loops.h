@@ -42,6 +42,8 @@
  * FA_FN are shared. */
 #define fa_exp_neg_core_f32_nt fa_exp_neg_core_f32
 #define fa_exp_neg_core_f64_nt fa_exp_neg_core_f64
+#define fa_exp_neg_normal_f32_nt fa_exp_neg_normal_f32
+#define fa_exp_neg_normal_f64_nt fa_exp_neg_normal_f64
 #define fa_exp_core_f32_nt fa_exp_core_f32
 #define fa_exp_core_f64_nt fa_exp_core_f64
 #define fa_signed_f32_nt fa_signed_f32

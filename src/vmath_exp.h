@@ -148,6 +148,23 @@ FA_INLINE double fa_exp_neg_core_f64(double a, double b, double m)
     return fa_exp_neg_core_dw_f64(a, b, m, NULL);
 }
 
+/* fa_exp_neg_core for -80 <= a <= 0 / -700 <= a <= 0 only (activation_defs.h's
+ * FA_TAIL, the no-tier forms of range_loops.h): 2^n is then a normal number
+ * and so is the result, so no clamp and one exact scaling, the same bits. */
+FA_INLINE float fa_exp_neg_normal_f32(float a, float b, float m)
+{
+    uint32_t kb;
+    float y = fa_exp_reduce_f32(a, b, m, &kb, 0);
+    return y * fa_f32((kb - 0x4b400000u + 127u) << 23); /* 2^n */
+}
+
+FA_INLINE double fa_exp_neg_normal_f64(double a, double b, double m)
+{
+    uint64_t kb;
+    double y = fa_exp_reduce_f64(a, b, m, NULL, &kb, 0);
+    return y * fa_f64((kb - 0x4338000000000000ull + 1023u) << 52); /* 2^n */
+}
+
 FA_INLINE float fa_vm_exp_f32(float x) { return fa_exp_core_f32(x, 0.0f, 1.0f); }
 FA_INLINE double fa_vm_exp_f64(double x) { return fa_exp_core_f64(x, 0.0, 1.0); }
 /* exp(x) for x <= 0 (fa_exp_neg_core). */

@@ -160,27 +160,28 @@
                                              const double *w, char *gx, fa_intp sgx, fa_intp n,      \
                                              fa_intp l0, double *restrict ls, double *restrict le)    \
     {                                                                                                 \
-        fa_intp i = 0, head = (FA_PRELU_LANES - l0) % FA_PRELU_LANES;                                 \
-        for (; i < n; i++) {                                                                          \
-            if (i == head) {                                                                          \
-                /* groups of L as rows of L channels, with one weight */                              \
-                const fa_intp L = FA_PRELU_LANES;                                                     \
-                for (; i + FA_PR_ROWS_##S * L <= n; i += FA_PR_ROWS_##S * L)                           \
-                    fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx,            \
-                                           (const char *)w, 0, gx + i * sgx, L * sgx, sgx, L,         \
-                                           FA_PR_ROWS_##S, ls, le);                                   \
-                for (; i + L <= n; i += L)                                                            \
-                    fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx,            \
-                                           (const char *)w, 0, gx + i * sgx, L * sgx, sgx, L, 1,      \
-                                           ls, le);                                                   \
-                if (i == n) break;                                                                    \
-            }                                                                                         \
-            fa_intp l = (l0 + i) % FA_PRELU_LANES;                                                    \
-            fa_pr_ct_##S gv = FA_PR_LD(S, g + i * sg), xv = FA_PR_LD(S, x + i * sx);                \
-            FA_PR_ST(S, gx + i * sgx, FA_CAT(fa_prelu_grad_, FA_CAT(FA_KS_, S))(gv, xv, (fa_pr_ct_##S) * w)); \
-            double pe, t = fa_prelu_term_##S(gv, xv, &pe);                                            \
-            FA_PR_ACC_##S(&ls[l], &le[l], t, pe);                                                    \
-        }                                                                                             \
+        const fa_intp L = FA_PRELU_LANES, head = (L - l0) % L < n ? (L - l0) % L : n;                 \
+        const char *wc = (const char *)w;                                                             \
+        fa_intp i = 0;                                                                                \
+        for (; i < head; i++) /* up to the next lane 0 */                                             \
+            fa_prelu_grad_rows_##S(g + i * sg, 0, sg, x + i * sx, 0, sx, wc, 0, gx + i * sgx, 0, sgx, \
+                                   1, 1, &ls[l0 + i], &le[l0 + i]);                                   \
+        /* groups of L as rows of L channels of one weight */                                         \
+        for (; i + FA_PR_ROWS_##S * L <= n; i += FA_PR_ROWS_##S * L)                                   \
+            fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx, wc, 0,             \
+                                   gx + i * sgx, L * sgx, sgx, L, FA_PR_ROWS_##S, ls, le);            \
+        for (; i + L <= n; i += L)                                                                    \
+            fa_prelu_grad_rows_##S(g + i * sg, L * sg, sg, x + i * sx, L * sx, sx, wc, 0,             \
+                                   gx + i * sgx, L * sgx, sgx, L, 1, ls, le);                         \
+        if (i < n) /* the rest, lanes 0 .. n - i - 1 */                                               \
+            fa_prelu_grad_rows_##S(g + i * sg, 0, sg, x + i * sx, 0, sx, wc, 0, gx + i * sgx, 0, sgx, \
+                                   n - i, 1, ls, le);                                                 \
+    }                                                                                                 \
+                                                                                                      \
+    /* The lanes folded in lane order into (*s, *e). */                                               \
+    static inline void fa_prelu_fold_##S(const double *ls, const double *le, double *s, double *e)   \
+    {                                                                                                 \
+        for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(s, e, ls[l], le[l], 1);                   \
     }                                                                                                 \
                                                                                                       \
     /* grad_x over n elements of one channel (weight w), and the channel's sum                        \
@@ -192,7 +193,7 @@
     {                                                                                                 \
         double ls[FA_PRELU_LANES] = {0}, le[FA_PRELU_LANES] = {0};                                    \
         fa_prelu_grad_seg_##S(g, sg, x, sx, w, gx, sgx, n, 0, ls, le);                                \
-        for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(s, e, ls[l], le[l], 1);                   \
+        fa_prelu_fold_##S(ls, le, s, e);                                                              \
     }                                                                                                 \
                                                                                                       \
     /* One block: rows [0, rows) of (c, k), channels [c0, c1); partial sums                           \
@@ -236,9 +237,10 @@
                                                                                                       \
     /* fa_run's range over flat blocks: args g, x, w, gx (unadvanced: step 0),                         \
      * the block's partials (s, e), the partials' start (step 0); dims[1] = m,                        \
-     * dims[2] = k, dims[3] = m k, dims[4] the first block's index; steps     \
-     * 6-11: g, x, gx per row, then per element. Rows that follow each other in all three (a C-contiguous x)                           \
-     * make a block one segment: the same lanes, the same bits. */                                    \
+     * dims[2] = k, dims[3] = m k, dims[4] the first block's index; steps                            \
+     * 6-11: g, x, gx per row, then per element. Rows that follow each other                          \
+     * in all three (a C-contiguous x) make a block one segment: the same                             \
+     * lanes, the same bits. */                                                                       \
     static void fa_range__prelu_flat_##S(char **args, fa_intp n, const fa_intp *dims,                \
                                          const fa_intp *steps)                                        \
     {                                                                                                 \
@@ -264,7 +266,7 @@
                 i += len;                                                                             \
             }                                                                                         \
             part[0] = part[1] = 0.0;                                                                  \
-            for (int l = 0; l < FA_PRELU_LANES; l++) fa_sum_add(&part[0], &part[1], ls[l], le[l], 1); \
+            fa_prelu_fold_##S(ls, le, &part[0], &part[1]);                                            \
         }                                                                                             \
     }                                                                                                 \
                                                                                                       \

@@ -59,6 +59,16 @@ FA_INLINE double fa_sum_total(double s, double c)
     return isfinite(s) ? s + c : s;
 }
 
+/* A compensated sum s + c as hi + *lo; *lo is 0 unless within (-1, 1)
+ * (so where the sum is not finite). */
+FA_INLINE double fa_sum_hi_lo(double s, double c, double *lo)
+{
+    double hi = fa_sum_total(s, c);
+    *lo = c - (hi - s);
+    *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
+    return hi;
+}
+
 /* The total of the first `lanes` lanes, as hi + *lo: folded in halves
  * (each fold an element-wise loop too). */
 FA_INLINE double fa_acc_total(fa_acc *a, double *lo, const int lanes)
@@ -68,22 +78,29 @@ FA_INLINE double fa_acc_total(fa_acc *a, double *lo, const int lanes)
             a->c[j] += a->c[j + h];
             fa_acc_add(a, j, a->s[j + h], 0.0, 1);
         }
-    double hi = fa_sum_total(a->s[0], a->c[0]);
-    *lo = a->c[0] - (hi - a->s[0]);
-    *lo = (*lo > -1 && *lo < 1) ? *lo : 0.0;
-    return hi;
+    return fa_sum_hi_lo(a->s[0], a->c[0], lo);
 }
 
-/* The same sums with the lanes in registers: FA_VN vectors of 8 doubles
- * (GNU C vector types, which GCC lowers to the SIMD level's registers: one
- * zmm, two ymm or four xmm each), so that a compensated sum costs only its
- * arithmetic -- the loop vectoriser would keep such lanes in memory. Value
- * i of a chunk goes to lane i % FA_VL, as above (FA_ROW_BLOCK is a multiple
- * of FA_VL), and a short tail is padded with zeros, which leave every lane
- * unchanged: the order of the sums does not depend on the row's layout. */
+/* The same sums with the lanes in registers: FA_VN vectors of FA_VW
+ * doubles, the SIMD level's register width (GNU C vector types; a wider
+ * vector than the ISA's, GCC lowered through the stack and general
+ * registers: the AVX2 softmax backward ran 2x slower than the SSE2 one), so
+ * that a compensated sum costs only its arithmetic -- the loop vectoriser
+ * would keep such lanes in memory. Value i of a chunk goes to lane
+ * i % FA_VL, as above (FA_ROW_BLOCK is a multiple of FA_VL), and a short
+ * tail is padded with zeros, which leave every lane unchanged: the order of
+ * the sums does not depend on the row's layout (it does on the level). s
+ * and c take 8 registers. */
+#if defined(__AVX512F__)
+#define FA_VW 8
+#elif defined(__AVX__)
+#define FA_VW 4
+#else
+#define FA_VW 2
+#endif
 #define FA_VN 4
-#define FA_VL (8 * FA_VN)
-typedef double fa_vd __attribute__((vector_size(64)));
+#define FA_VL (FA_VW * FA_VN)
+typedef double fa_vd __attribute__((vector_size(8 * FA_VW)));
 typedef struct {
     fa_vd s[FA_VN], c[FA_VN];
 } fa_vacc;
@@ -102,17 +119,40 @@ FA_INLINE void fa_vsum_add(fa_vd *s, fa_vd *c, const fa_vd *t)
     *s = u;
 }
 
-/* The total as hi + *lo: the FA_VL lanes folded as in fa_acc_total. */
+/* The total as hi + *lo: the FA_VL lanes folded in halves as in
+ * fa_acc_total (the same operations in the same order, so the same bits),
+ * but in registers: the vectors pairwise, then each half of the last one
+ * onto the other by a shuffle. fa_acc_total's zeroed 64-lane copy made
+ * this fold a sixth of a 1000-element row's softmax backward. */
+typedef long long fa_vi __attribute__((vector_size(8 * FA_VW)));
 FA_INLINE double fa_vacc_total(const fa_vacc *a, double *lo)
 {
-    fa_acc acc;
-    fa_acc_init(&acc);
-    for (int v = 0; v < FA_VN; v++)
-        for (int j = 0; j < 8; j++) {
-            acc.s[8 * v + j] = a->s[v][j];
-            acc.c[8 * v + j] = a->c[v][j];
+    fa_vd s[FA_VN], c[FA_VN];
+    for (int v = 0; v < FA_VN; v++) {
+        s[v] = a->s[v];
+        c[v] = a->c[v];
+    }
+    for (int h = FA_VN / 2; h >= 1; h /= 2)
+        for (int v = 0; v < h; v++) {
+            c[v] += c[v + h];
+            fa_vsum_add(&s[v], &c[v], &s[v + h]);
         }
-    return fa_acc_total(&acc, lo, FA_VL);
+    /* Lanes past the half get zeros (index FA_VW: the zero vector), so the
+     * unused lanes never overflow or raise a flag. */
+#if FA_VW == 8
+    static const fa_vi half[] = {{4, 5, 6, 7, 8, 8, 8, 8}, {2, 3, 8, 8, 8, 8, 8, 8}, {1, 8, 8, 8, 8, 8, 8, 8}};
+#elif FA_VW == 4
+    static const fa_vi half[] = {{2, 3, 4, 4}, {1, 4, 4, 4}};
+#else
+    static const fa_vi half[] = {{1, 2}};
+#endif
+    const fa_vd zero = {0};
+    for (int k = 0; k < (int)(sizeof(half) / sizeof(half[0])); k++) {
+        fa_vd su = __builtin_shuffle(s[0], zero, half[k]);
+        c[0] += __builtin_shuffle(c[0], zero, half[k]);
+        fa_vsum_add(&s[0], &c[0], &su);
+    }
+    return fa_sum_hi_lo(s[0][0], c[0][0], lo);
 }
 
 /* An unsigned integer of the compute type's width (counts that vectorise

@@ -12,6 +12,7 @@ axis, strided and float16 rows, out= and in place, threads, special rows.
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -300,6 +301,43 @@ def test_log_softmax_backward_float32_saved_values_beyond_exp_range() -> None:
         finite = np.isfinite(want)
         np.testing.assert_array_equal(got[~finite], want[~finite])
         assert_ulp_close(got[finite], want[finite], 1, what="log_softmax_backward, saved y beyond exp's range")
+
+
+def _exact_softmax_vjp_float32(g: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(g - sum(g y)) y for one float32 row, exact in rationals, rounded once."""
+    gs, ys = [Fraction(float(v)) for v in g], [Fraction(float(v)) for v in y]
+    dot = sum(a * b for a, b in zip(gs, ys))
+    with mpmath.workdps(80):
+        exact = [mpmath.mpf(r.numerator) / r.denominator for r in ((a - dot) * b for a, b in zip(gs, ys))]
+    return np.array([correctly_rounded(v, np.float32) for v in exact], np.float32)
+
+
+def test_softmax_backward_float32_where_grad_meets_the_dot(rng) -> None:
+    """Rows where g - sum(g y) cancels to its last digits: a constant grad
+    (the result is c (1 - sum(y)) y, a few ULP of c; with x spread out, one
+    y ~ 1, or all y ~ 1/n), a grad a few float
+    steps from a constant, and grads at the float neighbours of the dot and
+    at the power of 2 below it (a binade edge). The float32 result stays
+    within an ULP of the exact one (rational arithmetic) at every SIMD level."""
+    n = 257
+    for case in [k for k in range(9) for _ in range(3)]:
+        x = rng.uniform(-1 if case == 2 else -8, 1 if case == 2 else 8, n).astype(np.float32)
+        if case == 1:
+            x[0] = 30.0  # one y ~ 1: sum(g y) ~ g there
+        y = fastact.softmax(x)
+        c = np.float32(rng.uniform(0.25, 2) * (-1) ** case)
+        if case < 3:
+            g = np.full(n, c, np.float32)
+        elif case < 5:
+            g = (c + rng.integers(-3, 4, n) * np.spacing(c)).astype(np.float32)
+        else:
+            g = rng.uniform(-1, 1, n).astype(np.float32)
+            dot = np.float32(float(sum(Fraction(float(a)) * Fraction(float(b)) for a, b in zip(g, y))))
+            g[::3] = dot + (np.arange(0, n, 3) % 7 - 3) * np.spacing(dot)
+            if case >= 7:
+                g[1::3] = np.copysign(np.float32(2.0) ** np.floor(np.log2(abs(dot))), dot)
+        assert_ulp_close(fastact.softmax_backward(g, y), _exact_softmax_vjp_float32(g, y), 1,
+                         inputs={"g": g, "y": y}, what=f"softmax_backward float32, cancelling row {case}")
 
 
 # --------------------------------------------------------------------------

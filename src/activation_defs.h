@@ -599,7 +599,9 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_a)(FA_T z, FA_T alpha, FA_T *al)
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
     FA_T al, a = FA_FN(leaky_relu_sigmoid_a)(z, alpha, &al);
-    FA_T e = FA_FN(exp_neg_core)(a, al, FA_C(1));
+    /* the no-tier form (range_loops.h, on blocks where a >= FA_TAIL): e
+     * is normal there, so exp_neg_normal gives exp_neg_core's bits */
+    FA_T e = FA_TAILS ? FA_FN(exp_neg_core)(a, al, FA_C(1)) : FA_FN(exp_neg_normal)(a, al, FA_C(1));
     return (z > 0 || alpha < 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 

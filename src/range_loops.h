@@ -7,7 +7,8 @@
  *   gelu, gelu backward   float64, |x| < FA_GELU_CORE (activation_defs.h):
  *                         m's first piece, no clamp, no exp tiers
  *   elu, selu, celu (alpha = 1), relu_sigmoid, leaky_relu_sigmoid, silu,
- *   mish, log_sigmoid, bce_with_logits (float64) backwards
+ *   mish, log_sigmoid, bce_with_logits (float64) backwards, and
+ *   leaky_relu_sigmoid's forward
  *                         tier variable >= FA_TAIL: no exp tiers (the _nt
  *                         instantiation below); silu, mish and log_sigmoid
  *                         float32 only where no table serves
@@ -135,7 +136,9 @@ FA_RANGE_LOOP(fa_hand_gelu_grad_f64, double, 2, FA_GELU_INSIDE,
     FA_NT_LOOP(relu_sigmoid_grad, S, T, 2, -fa_abs_##S(d1[i]), d0[i], d1[i])             \
     FA_NT_LOOP(leaky_relu_sigmoid_grad, S, T, 2,                                         \
                d1[i] * (d1[i] > 0 ? (T)-1 : fa_abs_##S(FA_P_##S(2))), d0[i], d1[i],           \
-               FA_P_##S(2))
+               FA_P_##S(2))                                                              \
+    FA_NT_LOOP(leaky_relu_sigmoid, S, T, 1,                                              \
+               d0[i] * (d0[i] > 0 ? (T)-1 : fa_abs_##S(FA_P_##S(1))), d0[i], FA_P_##S(1))
 FA_NT_LOOPS(f32, float)
 FA_NT_LOOPS(f64, double)
 FA_NT_LOOP(silu_grad, f64, double, 2, d1[i], d0[i], d1[i])
@@ -169,5 +172,7 @@ FA_NT_LOOP(log_sigmoid_grad, f32, float, 2, -d1[i], d0[i], d1[i])
 #define FA_HAND_relu_sigmoid_grad_f64 ~, fa_hand_relu_sigmoid_grad_f64
 #define FA_HAND_leaky_relu_sigmoid_grad_f32 ~, fa_hand_leaky_relu_sigmoid_grad_f32
 #define FA_HAND_leaky_relu_sigmoid_grad_f64 ~, fa_hand_leaky_relu_sigmoid_grad_f64
+#define FA_HAND_leaky_relu_sigmoid_f32 ~, fa_hand_leaky_relu_sigmoid_f32
+#define FA_HAND_leaky_relu_sigmoid_f64 ~, fa_hand_leaky_relu_sigmoid_f64
 
 #endif

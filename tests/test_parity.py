@@ -337,8 +337,10 @@ def _leaky_u(x: np.ndarray, alpha: float) -> np.ndarray:
         return x * np.where(x > 0, x.dtype.type(1), x.dtype.type(alpha))
 
 
-# Backwards with the FA_TAIL range loops (src/range_loops.h), their
-# parameters, and the tier variable t as each kernel forms it from x.
+# Backwards (and leaky_relu_sigmoid's forward) with the FA_TAIL range loops
+# (src/range_loops.h), their parameters, and the tier variable t as each
+# kernel forms it from x.
+TAIL_FORWARDS = ("leaky_relu_sigmoid",)
 TAIL_LOOP_CASES = [
     ("elu", {"alpha": 1.0}, lambda x, p: x),
     ("elu", {"alpha": 0.3}, lambda x, p: x),
@@ -354,14 +356,15 @@ TAIL_LOOP_CASES = [
 ]
 # bce's target, broadcast: hard (the shifted e alone) and soft
 TAIL_TARGETS = {"bce_with_logits": (1.0, 0.0, 0.3)}
-TAIL_CASES = [pytest.param(name, params, tier, target, id=f"{name}-{params}-{target}")
-              for name, params, tier in TAIL_LOOP_CASES for target in TAIL_TARGETS.get(name, (None,))]
+TAIL_CASES = [pytest.param(name, params, tier, target, direction, id=f"{name}-{direction}-{params}-{target}")
+              for name, params, tier in TAIL_LOOP_CASES for target in TAIL_TARGETS.get(name, (None,))
+              for direction in ("backward", "forward") if direction == "backward" or name in TAIL_FORWARDS]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=dtype_id)  # float16: float32's loops
-@pytest.mark.parametrize(("name", "params", "tier", "target"), TAIL_CASES)
-def test_tail_range_loops_agree_bitwise(name, params, tier, target, dtype, rng) -> None:
-    """These backwards run a form without the FA_TAIL tiers on blocks where
+@pytest.mark.parametrize(("name", "params", "tier", "target", "direction"), TAIL_CASES)
+def test_tail_range_loops_agree_bitwise(name, params, tier, target, direction, dtype, rng) -> None:
+    """These kernels run a form without the FA_TAIL tiers on blocks where
     every tier variable t >= FA_TAIL, and redo a block with the full kernel
     where one is below (or NaN). Values with t >= FA_TAIL (its edge, zeros,
     subnormals, +inf; grads of every size, NaN) give the same bits in a
@@ -389,10 +392,10 @@ def test_tail_range_loops_agree_bitwise(name, params, tier, target, dtype, rng) 
     grad[:12] = [np.inf, -np.inf, np.nan, 0.0, -0.0, big, -big, big / 3, 1e-30, np.finfo(dt).smallest_subnormal,
                  1e30, -1e30]
     rng.shuffle(grad)
-    backward = getattr(fastact, f"{name}_backward")
+    kernel = getattr(fastact, name if direction == "forward" else f"{name}_backward")
 
-    def fn(g, v, **kw):
-        return backward(g, v, *tgt, **kw)
+    def fn(g, v, **kw):  # a forward ignores the grad
+        return kernel(v, **kw) if direction == "forward" else kernel(g, v, *tgt, **kw)
 
     core = fn(grad, inside, **params)
     # every 8 values one beyond the tail, so that every block redoes itself
@@ -420,7 +423,7 @@ def test_tail_range_loops_agree_bitwise(name, params, tier, target, dtype, rng) 
     rest = np.ones(sparse.size, bool)
     rest[at] = False
     np.testing.assert_array_equal(got[rest], core[rest])
-    for k in (0, 1):  # out= the grad, then x: the block is kept apart from its inputs
+    for k in (0, 1) if direction == "backward" else (1,):  # out= the grad, then x: the block is kept apart
         for g, v, want in ((grad, inside, core), (mixed_grad, mixed, full)):
             ops = [g.copy(), v.copy()]
             got = fn(*ops, **params, out=ops[k])

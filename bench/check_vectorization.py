@@ -37,6 +37,8 @@ PACKED_SSE = re.compile(
     r"|cvt[a-z0-9]*2p[sd]|cvtt?p[sd]2[a-z0-9]+|pmul[a-z]*|padd[bwdq]|psub[bwdq]|psr[al][dq]|psll[dq])\b"
 )
 WIDTH = {"avx512": re.compile(r"%zmm"), "avx2": re.compile(r"%ymm"), "baseline": PACKED_SSE}
+# Scalar floating-point arithmetic (SSE2's addsd, AVX's vmulss, ...).
+SCALAR_ARITH = re.compile(r"\bv?(?:add|sub|mul|div|sqrt|min|max)s[sd]\b|\bvf[n]?m(?:add|sub)\d+s[sd]\b")
 # A call into libm (relocation of `objdump -r`): the vector math is ours.
 LIBM_CALL = re.compile(r"R_X86_64_PLT32\s+((?:fma|exp|expm1|log|log1p|tanh|erf|erfc|pow|sqrt|rint|round)f?)-")
 
@@ -86,10 +88,11 @@ def functions(objdump: str) -> dict[str, str]:
     return {name: "\n".join(lines) for name, lines in out.items()}
 
 
-def with_hand_loops(name: str, bodies: dict[str, str]) -> str:
+def with_hand_loops(name: str, bodies: dict[str, str]) -> list[str]:
     """A range function's code and that of the hand loops it calls (GCC may
     keep fa_hand_* and the table loops out of line: fa_hand_celu_f32.isra.0,
-    fa_tab_loop_gelu_f32.constprop.0.isra.0), transitively."""
+    fa_tab_loop_gelu_f32.constprop.0.isra.0, a range loop's
+    fa_hand_elu_grad_f64_core), transitively: one body per function."""
     seen, todo, code = set(), [name], []
     while todo:
         fn = todo.pop()
@@ -98,7 +101,16 @@ def with_hand_loops(name: str, bodies: dict[str, str]) -> str:
         seen.add(fn)
         code.append(bodies[fn])
         todo += re.findall(r"\bcall\s+[0-9a-f]+ <((?:fa_hand_|fa_tab_loop_|fa_prelu_block_)[\w.]+)>", bodies[fn])
-    return "\n".join(code)
+    return code
+
+
+def vectorised(code: list[str], packed: re.Pattern) -> bool:
+    """Packed arithmetic in the range function and in every called loop that
+    does floating-point arithmetic at all: a range loop whose fast core form
+    is scalar (the float64 cores at the SSE2 baseline were) does not hide
+    behind its vectorised fallback."""
+    return bool(packed.search("\n".join(code))) and all(
+        packed.search(body) for body in code[1:] if SCALAR_ARITH.search(body))
 
 
 def compile_level(isa: str, flags: list[str], workdir: Path, numpy_include: str) -> tuple[dict[str, bool], str]:
@@ -119,9 +131,9 @@ def compile_level(isa: str, flags: list[str], workdir: Path, numpy_include: str)
         # Identical code folding: a function that is only a jump to another
         # (e.g. _vm_tanh_f32 -> tanh_f32) is that one.
         alias = re.fullmatch(r"\s*[0-9a-f]+:\s+jmp\s+[0-9a-f]+ <(fa_range_\w+)>\s*(\n.*(nop|R_X86).*)*", body)
-        target = with_hand_loops(alias.group(1) if alias else name, bodies)
-        result[name] = bool(packed.search(target))
-        libm[name] = sorted(set(LIBM_CALL.findall(target)))
+        code = with_hand_loops(alias.group(1) if alias else name, bodies)
+        result[name] = vectorised(code, packed)
+        libm[name] = sorted(set(LIBM_CALL.findall("\n".join(code))))
     return result, libm, proc.stderr
 
 

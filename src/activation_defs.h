@@ -138,8 +138,16 @@ FA_INLINE FA_T FA_FN(exp_shifted)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
     return FA_FN(exp_tiered)(k, a, lo, t, g, scale);
 }
 
+/* exp(a + lo), a <= 0, unshifted: exp_neg_core, or in the no-tier forms
+ * (range_loops.h, on blocks where a >= FA_TAIL, so e is normal)
+ * exp_neg_normal, the same bits without the clamp and the two-step 2^n. */
+FA_INLINE FA_T FA_FN(exp_neg_at)(FA_T a, FA_T lo)
+{
+    return FA_TAILS ? FA_FN(exp_neg_core)(a, lo, FA_C(1)) : FA_FN(exp_neg_normal)(a, lo, FA_C(1));
+}
+
 /* exp_shifted where a >= t (t = a itself, or elu's x below a = min(x, 0)):
- * in the no-tier form a >= t >= FA_TAIL, so exp_neg_normal (no clamp, one
+ * in the no-tier form a >= t >= FA_TAIL, so exp_neg_at (no clamp, one
  * scaling) gives the same bits with 3 vector operations fewer (float32 at
  * 1M: leaky_relu_sigmoid's backward -17%, relu_sigmoid's -11%). */
 FA_INLINE FA_T FA_FN(exp_shifted_above)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *scale)
@@ -147,7 +155,7 @@ FA_INLINE FA_T FA_FN(exp_shifted_above)(FA_T a, FA_T lo, FA_T t, FA_T *g, FA_T *
     if (!FA_TAILS) {
         (void)t, (void)g;
         *scale = FA_C(1);
-        return FA_FN(exp_neg_normal)(a, lo, FA_C(1));
+        return FA_FN(exp_neg_at)(a, lo);
     }
     return FA_FN(exp_shifted)(a, lo, t, g, scale);
 }
@@ -602,9 +610,7 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_a)(FA_T z, FA_T alpha, FA_T *al)
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid)(FA_T z, FA_T alpha)
 {
     FA_T al, a = FA_FN(leaky_relu_sigmoid_a)(z, alpha, &al);
-    /* the no-tier form (range_loops.h, on blocks where a >= FA_TAIL): e
-     * is normal there, so exp_neg_normal gives exp_neg_core's bits */
-    FA_T e = FA_TAILS ? FA_FN(exp_neg_core)(a, al, FA_C(1)) : FA_FN(exp_neg_normal)(a, al, FA_C(1));
+    FA_T e = FA_FN(exp_neg_at)(a, al);
     return (z > 0 || alpha < 0 ? FA_C(1) : e) / (FA_C(1) + e);
 }
 

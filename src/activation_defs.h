@@ -595,9 +595,10 @@ FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_a)(FA_T z, FA_T alpha, FA_T *al)
     FA_T a = z * s;
     /* mul_lo's guard, without its abs since a <= 0 (forward 6% faster),
      * as two selects of FA_T: an int of two float64 compares kept the SSE2
-     * loops scalar */
+     * loops scalar. The no-tier forms run where a >= FA_TAIL > -FA_BIG,
+     * where it always passes: they drop it. */
     FA_T e = FA_FN(mul_err)(z, s, a); /* 0 for z > 0 */
-    e = a > -FA_BIG ? e : FA_C(0);
+    if (FA_TAILS) e = a > -FA_BIG ? e : FA_C(0);
     if (!FA_HAVE_FMA) e = FA_M(abs)(z) <= FA_SPLIT_MAX ? e : FA_C(0);
     *al = e;
     return a;

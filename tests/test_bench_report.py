@@ -169,6 +169,20 @@ def test_targets_mode(tmp_path) -> None:
     assert len(merged) == 4 and all("median of 2: " in line for line in merged)
 
 
+def test_target_1_names_a_yardstick_other_than_its_own() -> None:
+    """A call with more inputs than the target's text (copyto forward, add
+    backward) is timed against NumPy's ufunc of as many inputs, and its row
+    says which; the others say nothing."""
+    rows = bench.targets(["relu", "bce_with_logits"], budget=0.002, which=(1,))
+    notes = {(r.function, r.direction): r.note for r in rows}
+    assert notes == {
+        ("relu", "forward"): "",
+        ("relu", "backward"): "",
+        ("bce_with_logits", "forward"): "against np.add(a, b, out=out)",
+        ("bce_with_logits", "backward"): "against np.clip(a, b, c, out=out)",
+    }
+
+
 def test_repeated_targets_take_each_rows_median(monkeypatch) -> None:
     """targets_repeated: per row, the median of its runs' ratios (not of
     the whole run), n/a rows stay n/a, the median run's note is kept."""

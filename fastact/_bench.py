@@ -170,17 +170,12 @@ _YARDSTICKS = {1: "np.copyto(out, x)", 2: "np.add(a, b, out=out)", 3: "np.clip(a
 
 def _memory_baseline(arrays: Sequence[np.ndarray], out: np.ndarray) -> Callable[[], Any]:
     """Read every input once and write out once, with NumPy's fastest ufuncs."""
-    if len(arrays) == 1:
-        def call() -> Any:
-            return np.copyto(out, arrays[0])
-    elif len(arrays) == 2:
-        def call() -> Any:
-            return np.add(arrays[0], arrays[1], out=out)
-    elif len(arrays) == 3:
-        def call() -> Any:
-            return np.clip(arrays[0], arrays[1], arrays[2], out=out)
-    else:
+    calls = {1: lambda: np.copyto(out, arrays[0]),
+             2: lambda: np.add(arrays[0], arrays[1], out=out),
+             3: lambda: np.clip(arrays[0], arrays[1], arrays[2], out=out)}
+    if len(arrays) not in calls:
         raise ValueError(f"no memory baseline for {len(arrays)} inputs")
+    call = calls[len(arrays)]
     call.__doc__ = _YARDSTICKS[len(arrays)]
     return call
 

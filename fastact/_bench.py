@@ -361,9 +361,10 @@ def header(budget: float, peers: Sequence[_peers.Peer] = ()) -> list[str]:
         f"- each time: median of rounds filling ~{budget:g} s, after a warm-up call; fastact, "
         "the memory baseline, the reference and the peers interleaved round by round (same-run ratios)",
         "- `vs copy`: time / time of reading the inputs and writing the output once "
-        "(`np.copyto(out, x)` forward, `np.add(g, x, out=out)` backward), same run, "
-        "n and dtype; 1.0 is the memory limit of one core (NumPy does not use threads, so a "
-        "threaded fastact can go below 1 on large arrays)",
+        "(one input: `np.copyto(out, x)`; two, as a backward's grad and x: `np.add(a, b, out=out)`; "
+        "three, as bce_with_logits' backward: `np.clip(a, b, c, out=out)`, itself slower than "
+        "memory), same run, n and dtype; 1.0 is the memory limit of one core (NumPy does not "
+        "use threads, so a threaded fastact can go below 1 on large arrays)",
         "- `speedup`: time of the NumPy reference (`fastact.reference`) / time of fastact; "
         "`vs <peer>`: time of the peer / time of fastact (above 1: fastact is faster)",
     ]

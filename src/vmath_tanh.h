@@ -15,24 +15,30 @@
 #include "vmath_common.h"
 #include "vmath_exp.h"
 
-FA_INLINE float fa_vm_tanh_f32(float x)
+/* tanh(y) for 0 <= y < atanh(1/2): the polynomial alone (bce_with_logits'
+ * backward needs no more). */
+FA_INLINE float fa_vm_tanh_poly_f32(float y)
 {
-    float y = fa_abs_f32(x);
     float s = y * y, q;
     q = -6.275426596e-03f;
     q = FA_FMA_F32(q, s, 2.107246779e-02f);
     q = FA_FMA_F32(q, s, -5.385248736e-02f);
     q = FA_FMA_F32(q, s, 1.333258748e-01f);
     q = FA_FMA_F32(q, s, -3.333331645e-01f);
-    float small = FA_FMA_F32(y * s, q, y);
+    return FA_FMA_F32(y * s, q, y);
+}
+
+FA_INLINE float fa_vm_tanh_f32(float x)
+{
+    float y = fa_abs_f32(x);
+    float small = fa_vm_tanh_poly_f32(y);
     float e = fa_exp_neg_core_f32(-2.0f * y, 0.0f, 1.0f);
     float big = 1.0f - (e + e) / (1.0f + e);
     return fa_signed_f32(y < 0x1.193ea8p-1f ? small : big, x);
 }
 
-FA_INLINE double fa_vm_tanh_f64(double x)
+FA_INLINE double fa_vm_tanh_poly_f64(double y)
 {
-    double y = fa_abs_f64(x);
     double s = y * y, q;
     q = -1.95021707577128747e-05;
     q = FA_FMA_F64(q, s, 8.33282769513112622e-05);
@@ -45,7 +51,13 @@ FA_INLINE double fa_vm_tanh_f64(double x)
     q = FA_FMA_F64(q, s, -5.39682539637819578e-02);
     q = FA_FMA_F64(q, s, 1.33333333333266552e-01);
     q = FA_FMA_F64(q, s, -3.33333333333332982e-01);
-    double small = FA_FMA_F64(y * s, q, y);
+    return FA_FMA_F64(y * s, q, y);
+}
+
+FA_INLINE double fa_vm_tanh_f64(double x)
+{
+    double y = fa_abs_f64(x);
+    double small = fa_vm_tanh_poly_f64(y);
     double e = fa_exp_neg_core_f64(-2.0 * y, 0.0, 1.0);
     double big = 1.0 - (e + e) / (1.0 + e);
     return fa_signed_f64(y < 0x1.193ea7aad030ap-1 ? small : big, x);

@@ -19,6 +19,8 @@ import pytest
 
 from fastact._registry import ACTIVATIONS, Activation
 
+from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype
+
 # --------------------------------------------------------------------------
 # Gradient checks (central finite differences in float64)
 # --------------------------------------------------------------------------
@@ -508,3 +510,19 @@ def with_param_sets(
         for params in param_sets(act)
         if keep(act, params)
     ]
+
+
+def correctly_rounded_values(act: Activation, direction: str, args: tuple, params: dict, dtype) -> np.ndarray:
+    """mpmath's f(x) (args = x, others) or grad * f'(saved) (args = grad,
+    saved, others), each correctly rounded to dtype."""
+    accuracy = ACCURACY[act.name]
+    rnd = rounder(dtype)
+    mpp = mp_params(params, working_dtype(dtype))
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    columns = [[mpmath.mpf(float(v)) for v in np.broadcast_to(a, shape).ravel()] for a in args]
+    with mpmath.workprec(PRECISION):
+        if direction == "forward":
+            exact = [accuracy.forward(*vals, rnd, **mpp) for vals in zip(*columns, strict=True)]
+        else:
+            exact = [vals[0] * accuracy.derivative(*vals[1:], rnd, **mpp) for vals in zip(*columns, strict=True)]
+        return np.array([correctly_rounded(e, dtype) for e in exact], dtype).reshape(shape)

@@ -23,8 +23,16 @@ import pytest
 import fastact
 from fastact._registry import Activation
 
-from exact import PRECISION, correctly_rounded, mp_params, rounder, working_dtype
-from function_cases import ACCURACY, GRADCHECK, Budget, cancellation_scale, param_sets, with_param_sets
+from exact import PRECISION, correctly_rounded
+from function_cases import (
+    ACCURACY,
+    GRADCHECK,
+    Budget,
+    cancellation_scale,
+    correctly_rounded_values,
+    param_sets,
+    with_param_sets,
+)
 from inputs import DIRECTIONS, FLOAT_DTYPES, backward_args, dtype_id, reference_of
 from tables import TABLED, table_edges
 from ulp import assert_ulp_close, ulp_distance
@@ -60,22 +68,6 @@ def other_inputs(act: Activation, x: np.ndarray, rng: np.random.Generator) -> tu
 def budget_for(budget: Budget, direction: str, dtype) -> int:
     """float16 results are float32 results rounded once more: 1 ULP."""
     return 1 if dtype == np.float16 else getattr(budget, direction)
-
-
-def correctly_rounded_values(act: Activation, direction: str, args: tuple, params: dict, dtype) -> np.ndarray:
-    """mpmath's f(x) (args = x, others) or grad * f'(saved) (args = grad,
-    saved, others), each correctly rounded to dtype."""
-    accuracy = ACCURACY[act.name]
-    rnd = rounder(dtype)
-    mpp = mp_params(params, working_dtype(dtype))
-    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
-    columns = [[mpmath.mpf(float(v)) for v in np.broadcast_to(a, shape).ravel()] for a in args]
-    with mpmath.workprec(PRECISION):
-        if direction == "forward":
-            exact = [accuracy.forward(*vals, rnd, **mpp) for vals in zip(*columns, strict=True)]
-        else:
-            exact = [vals[0] * accuracy.derivative(*vals[1:], rnd, **mpp) for vals in zip(*columns, strict=True)]
-        return np.array([correctly_rounded(e, dtype) for e in exact], dtype).reshape(shape)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

@@ -324,6 +324,14 @@ def test_range_loops_agree_bitwise(direction, rng) -> None:
     np.testing.assert_array_equal(fn(*(np.repeat(a, 2)[::2] for a in margs)), fn(*margs))
     one_by_one = np.concatenate([fn(*(a[i:i + 1] for a in margs)) for i in range(0, mixed.size, 7)])
     np.testing.assert_array_equal(one_by_one, fn(*margs)[::7])
+    # Every path above runs the range loops, so they would agree even if
+    # the block test never failed: the finite values outside against mpmath.
+    out_at = np.setdiff1d(np.arange(mixed.size), pos)
+    out_at = out_at[np.isfinite(mixed[out_at]) & np.isfinite(mixed_grad[out_at])][:60]
+    outside_args = tuple(a[out_at] for a in margs)
+    want = correctly_rounded_values(by_name("gelu"), direction, outside_args, {"approximate": "none"}, np.float64)
+    assert_ulp_close(fn(*margs)[out_at], want, getattr(ACCURACY["gelu"].budget, direction),
+                     what=f"gelu {direction} outside the core range vs mpmath")
 
 
 # FA_TAIL, below which exp_shifted's tiers act (src/activation_defs.h), per

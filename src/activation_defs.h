@@ -589,10 +589,14 @@ FA_INLINE FA_T FA_FN(exp_neg_abs2)(FA_T wh, FA_T wl, FA_T t, FA_T *g, FA_T *scal
  * within a few ULP of sigmoid of the exact alpha z. -|u| = z * (z > 0 ? -1
  * : |alpha|) for either sign of alpha, so one product gives the exp's
  * argument without an abs and a sign flip of the low part. */
+FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_s)(FA_T z, FA_T alpha)
+{
+    return z > 0 ? FA_C(-1) : FA_M(abs)(alpha);
+}
 FA_INLINE FA_T FA_FN(leaky_relu_sigmoid_a)(FA_T z, FA_T alpha, FA_T *al)
 {
-    FA_T s = z > 0 ? FA_C(-1) : FA_M(abs)(alpha);
-    FA_T a = z * s;
+    FA_T s = FA_FN(leaky_relu_sigmoid_s)(z, alpha);
+    FA_T a = z * s; /* also range_loops.h's tier variable */
     /* mul_lo's guard, without its abs since a <= 0 (forward 6% faster),
      * as two selects of FA_T: an int of two float64 compares kept the SSE2
      * loops scalar. The no-tier forms run where a >= FA_TAIL > -FA_BIG,

@@ -140,10 +140,9 @@ FA_RANGE_LOOP(fa_hand_gelu_grad_f64, double, 2, FA_GELU_INSIDE,
     FA_NT_LOOP(selu_grad, S, T, 2, d1[i], d0[i], d1[i])                                  \
     FA_NT_LOOP(relu_sigmoid_grad, S, T, 2, -fa_abs_##S(d1[i]), d0[i], d1[i])             \
     FA_NT_LOOP(leaky_relu_sigmoid_grad, S, T, 2,                                         \
-               d1[i] * (d1[i] > 0 ? (T)-1 : fa_abs_##S(FA_P_##S(2))), d0[i], d1[i],           \
-               FA_P_##S(2))                                                              \
+               d1[i] * fa_leaky_relu_sigmoid_s_##S(d1[i], FA_P_##S(2)), d0[i], d1[i], FA_P_##S(2)) \
     FA_NT_LOOP(leaky_relu_sigmoid, S, T, 1,                                              \
-               d0[i] * (d0[i] > 0 ? (T)-1 : fa_abs_##S(FA_P_##S(1))), d0[i], FA_P_##S(1))
+               d0[i] * fa_leaky_relu_sigmoid_s_##S(d0[i], FA_P_##S(1)), d0[i], FA_P_##S(1))
 FA_NT_LOOPS(f32, float)
 FA_NT_LOOPS(f64, double)
 FA_NT_LOOP(silu_grad, f64, double, 2, d1[i], d0[i], d1[i])

@@ -155,9 +155,8 @@ FA_INLINE void FA_FN(vload)(fa_vd *d, const FA_T *p)
 
 /* FA_VL terms at v into the lanes s, c: v[i] (times y[i] with y: exact in
  * double for float rows; for double rows the product's rounding error goes
- * into c), plus vl[i] (the exact low parts) with vl; compensated with comp,
- * else plain sums. */
-FA_INLINE void FA_FN(vacc_step)(fa_vd *s, fa_vd *c, const FA_T *v, const FA_T *y, const FA_T *vl, const int comp)
+ * into c); compensated with comp, else plain sums. */
+FA_INLINE void FA_FN(vacc_step)(fa_vd *s, fa_vd *c, const FA_T *v, const FA_T *y, const int comp)
 {
     for (int k = 0; k < FA_VN; k++) {
         fa_vd t, u, te = {0};
@@ -175,17 +174,12 @@ FA_INLINE void FA_FN(vacc_step)(fa_vd *s, fa_vd *c, const FA_T *v, const FA_T *y
         }
         fa_vsum_add(&s[k], &c[k], &t);
         if (y && sizeof(FA_T) == 8) c[k] += te;
-        if (vl) {
-            FA_FN(vload)(&u, vl + at);
-            c[k] += u;
-        }
     }
 }
 
 /* The terms of a chunk (see vacc_step) into the lanes of a. NULL or not
  * and comp are constants at every call. */
-FA_INLINE void FA_FN(vacc_chunk)(fa_vacc *a, const FA_T *v, const FA_T *y, const FA_T *vl, fa_intp len,
-                                 const int comp)
+FA_INLINE void FA_FN(vacc_chunk)(fa_vacc *a, const FA_T *v, const FA_T *y, fa_intp len, const int comp)
 {
     fa_vd s[FA_VN], c[FA_VN];
     for (int k = 0; k < FA_VN; k++) {
@@ -194,16 +188,15 @@ FA_INLINE void FA_FN(vacc_chunk)(fa_vacc *a, const FA_T *v, const FA_T *y, const
     }
     fa_intp b = 0;
     for (; b + FA_VL <= len; b += FA_VL)
-        FA_FN(vacc_step)(s, c, v + b, y ? y + b : NULL, vl ? vl + b : NULL, comp);
+        FA_FN(vacc_step)(s, c, v + b, y ? y + b : NULL, comp);
     if (b < len) {
-        FA_T pv[FA_VL], py[FA_VL], pl[FA_VL];
+        FA_T pv[FA_VL], py[FA_VL];
         for (int i = 0; i < FA_VL; i++) {
             int in = i < len - b;
             pv[i] = in ? v[b + i] : FA_C(0);
             if (y) py[i] = in ? y[b + i] : FA_C(0);
-            if (vl) pl[i] = in ? vl[b + i] : FA_C(0);
         }
-        FA_FN(vacc_step)(s, c, pv, y ? py : NULL, vl ? pl : NULL, comp);
+        FA_FN(vacc_step)(s, c, pv, y ? py : NULL, comp);
     }
     for (int k = 0; k < FA_VN; k++) {
         a->s[k] = s[k];
@@ -285,7 +278,7 @@ FA_INLINE FA_FN(row_stats) FA_FN(stats_core)(const char *p, fa_intp s, fa_intp n
         cnt += FA_FN(exp_chunk)(x, len, m, t, st.ti, e, top ? vbuf : NULL, unit_t);
         /* float rows: plain double sums of these positive terms are exact
          * enough; double rows: compensated */
-        FA_FN(vacc_chunk)(&acc, top ? vbuf : e, NULL, NULL, len, sizeof(FA_T) == 8);
+        FA_FN(vacc_chunk)(&acc, top ? vbuf : e, NULL, len, sizeof(FA_T) == 8);
     }
     st.cnt = (double)cnt;
     st.sum = fa_vacc_total(&acc, &st.sum_lo);
@@ -432,12 +425,12 @@ FA_INLINE double FA_FN(row_dot)(const char *gp, fa_intp sg, const char *yp, fa_i
     FA_CHUNKS(k, len, n) {
         const FA_T *g = FA_FN(row_in)(gp, sg, k, len, kind, gbuf);
         if (!with_y) {
-            FA_FN(vacc_chunk)(&acc, g, NULL, NULL, len, 1);
+            FA_FN(vacc_chunk)(&acc, g, NULL, len, 1);
             continue;
         }
         const FA_T *y = FA_FN(row_in)(yp, sy, k, len, kind, ybuf);
         if (!y) __builtin_unreachable(); /* lets vacc_step drop its test of y */
-        FA_FN(vacc_chunk)(&acc, g, y, NULL, len, 1);
+        FA_FN(vacc_chunk)(&acc, g, y, len, 1);
     }
     return fa_vacc_total(&acc, lo);
 }

@@ -187,10 +187,17 @@ FA_INLINE FA_T FA_FN(dsigmoid_scaled)(FA_T x, FA_T *g, FA_T *scale)
 }
 
 /* clamp for piecewise-linear functions: lo if x < lo, hi if x > hi, else x
- * (NaN stays NaN). */
+ * (NaN stays NaN, -0.0 stays -0.0), for lo <= hi, neither NaN. Written as
+ * m = min(hi, x), then max(lo, m), each in the one form "a < b ? a : b"
+ * (or >) that is exactly x86's minps / maxps, NaN and signed zeros
+ * included: GCC emits those two instructions where the nested selects
+ * "x < lo ? lo : (x > hi ? hi : x)" (the same values) took four compares
+ * and three blends. With constant bounds GCC folds the selects again, so
+ * relu6 keeps its own form. */
 FA_INLINE FA_T FA_FN(clamp)(FA_T x, FA_T lo, FA_T hi)
 {
-    return x < lo ? lo : (x > hi ? hi : x);
+    FA_T m = hi < x ? hi : x;
+    return lo > m ? lo : m;
 }
 
 /* Shared pieces --------------------------------------------------------- */

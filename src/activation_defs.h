@@ -68,7 +68,7 @@ FA_INLINE FA_T FA_FN(clamp_big)(FA_T x)
  * Veltkamp's split on the SSE2 baseline (a libm fma would be a scalar call). */
 FA_INLINE FA_T FA_FN(mul_err)(FA_T a, FA_T b, FA_T p)
 {
-#ifdef __FMA__
+#if FA_HAVE_FMA
     return FA_TFMA(a, b, -p);
 #else
     const FA_T split = FA_PICK(4097.0, 134217729.0); /* 2^12 + 1, 2^27 + 1 */

@@ -97,7 +97,7 @@ FA_INLINE FA_T FA_FN(row_max)(const char *p, fa_intp s, fa_intp n, int kind)
  * without a separate product that GCC could contract into a neighbour. */
 FA_INLINE FA_T FA_FN(div_rem)(FA_T d, FA_T t, FA_T q)
 {
-#ifdef __FMA__
+#if FA_HAVE_FMA
     return FA_TFMA(-q, t, d);
 #else
     FA_T p = q * t;
@@ -331,7 +331,7 @@ FA_INLINE FA_T FA_FN(stats_quot)(double f, const FA_FN(row_stats) *st, FA_T *l)
 
 FA_INLINE void FA_FN(scale)(FA_T *y, fa_intp n, FA_T h, FA_T l)
 {
-#ifndef __FMA__
+#if !FA_HAVE_FMA
     /* without FMA e h + e l rounds twice: float rows scale in double */
     if (sizeof(FA_T) == 4) {
         double q = (double)h + (double)l;

@@ -57,6 +57,33 @@ def run(cmd: list[str]) -> str:
     return proc.stdout
 
 
+def compile_objects(cc: str, out: Path) -> list[Path]:
+    """Every C source of the module compiled with cc into out (loops.c as the
+    baseline level); exits on an error or a warning."""
+    includes = ["-I", str(SRC), "-I", np.get_include(), "-I", sysconfig.get_paths()["include"]]
+    flags = common_flags() + ["-fPIC"] + includes
+    defines = ["-DFA_HAVE_BASELINE=1", "-DFA_HAVE_PTHREADS=1",
+               "-DNPY_NO_DEPRECATED_API=NPY_2_0_API_VERSION",
+               f'-DFA_COMPILER="{cc}"', '-DFA_BUILD_FLAGS="cross check"']
+    core_c = out / "_core.c"
+    run([sys.executable, "-m", "cython", "-3", "--fast-fail", "-I", str(SRC),
+         str(SRC / "_core.pyx"), "-o", str(core_c)])
+    objects = []
+    for source, extra in [(SRC / "loops.c", ["-DFA_ISA=baseline"]), (SRC / "dispatch.c", defines),
+                          (SRC / "threads.c", defines), (SRC / "table.c", defines)]:
+        obj = out / (source.stem + ".o")
+        run([cc, *flags, *extra, "-c", str(source), "-o", str(obj)])
+        objects.append(obj)
+    # The generated file is not ours to lint: its warnings do not count.
+    obj = out / "_core.o"
+    proc = subprocess.run([cc, *[f for f in flags if not f.startswith("-W")], *defines,
+                           "-c", str(core_c), "-o", str(obj)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"FAILED: the Cython module\n{proc.stderr}")
+    objects.append(obj)
+    return objects
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cc", default="aarch64-linux-gnu-gcc", help="the cross C compiler")
@@ -65,29 +92,9 @@ def main() -> int:
         sys.exit(f"{args.cc} not found (e.g. apt-get install gcc-aarch64-linux-gnu)")
     prefix = args.cc[: -len("gcc")] if args.cc.endswith("gcc") else ""
     objdump, nm = prefix + "objdump", prefix + "nm"
-    includes = ["-I", str(SRC), "-I", np.get_include(), "-I", sysconfig.get_paths()["include"]]
-    flags = common_flags() + ["-fPIC"] + includes
-    defines = ["-DFA_HAVE_BASELINE=1", "-DFA_HAVE_PTHREADS=1",
-               "-DNPY_NO_DEPRECATED_API=NPY_2_0_API_VERSION",
-               f'-DFA_COMPILER="{args.cc}"', '-DFA_BUILD_FLAGS="cross check"']
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        core_c = out / "_core.c"
-        run([sys.executable, "-m", "cython", "-3", "--fast-fail", "-I", str(SRC),
-             str(SRC / "_core.pyx"), "-o", str(core_c)])
-        objects = []
-        for source, extra in [(SRC / "loops.c", ["-DFA_ISA=baseline"]), (SRC / "dispatch.c", defines),
-                              (SRC / "threads.c", defines), (SRC / "table.c", defines)]:
-            obj = out / (source.stem + ".o")
-            run([args.cc, *flags, *extra, "-c", str(source), "-o", str(obj)])
-            objects.append(obj)
-        # The generated file is not ours to lint: its warnings do not count.
-        obj = out / "_core.o"
-        proc = subprocess.run([args.cc, *[f for f in flags if not f.startswith("-W")], *defines,
-                               "-c", str(core_c), "-o", str(obj)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"FAILED: the Cython module\n{proc.stderr}")
-        objects.append(obj)
+        objects = compile_objects(args.cc, out)
         lib = out / "_core.so"
         run([args.cc, "-shared", "-o", str(lib), *map(str, objects), "-lm", "-lpthread"])
         exported = run([nm, "-D", "--defined-only", str(lib)])

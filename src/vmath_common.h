@@ -28,11 +28,12 @@ FA_INLINE double fa_f64(uint64_t u) { double f; __builtin_memcpy(&f, &u, 8); ret
 /* Fused multiply-add where the ISA has it; a*b+c (two roundings) on the
  * SSE2 baseline, where a libm fma() call would be scalar and slow. Code
  * that needs an exact product uses fa_two_prod_* instead. "Has it" is
- * GCC's and Clang's __FP_FAST_FMA(F), not x86's __FMA__: aarch64 (and
- * POWER) have FMA without __FMA__, and there GCC contracts a * b + c into
- * one anyway, so the FMA-free forms below (Veltkamp's split, Dekker's
- * product) would run contracted and inexact: tools/cross_run.py found
- * float64 gelu_tanh 184 ULP off on aarch64 before this test. */
+ * __FP_FAST_FMA(F), which GCC defines exactly where it may contract, not
+ * x86's __FMA__: aarch64 (and POWER) have FMA without __FMA__, and there
+ * GCC contracts a * b + c into one anyway, so the FMA-free forms below
+ * (Veltkamp's split, Dekker's product) would run contracted and inexact:
+ * tools/cross_run.py found float64 gelu_tanh 184 ULP off on aarch64
+ * before this test. */
 #if defined(__FP_FAST_FMA) && defined(__FP_FAST_FMAF)
 #define FA_HAVE_FMA 1
 #define FA_FMA_F32(a, b, c) __builtin_fmaf((a), (b), (c))

@@ -24,10 +24,14 @@
  * derivative, 3.7-3.9 against 1.8-3.0); at AVX2 none (a 32-entry lookup is
  * a gather there: gelu 2.4 ns against 1.2). Where the levels differ, their
  * results may differ in the last bits. softplus reads log_sigmoid's tables
- * where those are used. */
+ * where those are used. The baseline's choice is keyed to the missing FMA,
+ * which is what makes the closed forms dear there (double-word products by
+ * Dekker's split); other architectures with FMA (aarch64) take the closed
+ * forms, as AVX2 does, rather than scalar lookups, a choice made without a
+ * measurement on such a machine (tools/cross_run.py checks their bits). */
 #if defined(__AVX512F__)
 #define FA_TAB_USE(NAME) 1
-#elif !defined(__AVX2__)
+#elif !FA_HAVE_FMA
 #define FA_TAB_BASELINE_gelu_phi ~, 1
 #define FA_TAB_BASELINE_gelu_der ~, 1
 #define FA_TAB_BASELINE_mish_der ~, 1

@@ -140,6 +140,14 @@ def make_call(kernel: dict, loop_types: str, variant: str, host_core, rng: np.ra
             "cores": cores, "sizes": sizes}
 
 
+def strided_view(a: np.ndarray) -> np.ndarray:
+    """a's values at every other element of a buffer twice as long (the
+    'strided' calls; the buffer is the view's base)."""
+    buf = np.zeros(2 * a.size, a.dtype)
+    buf[::2] = a.ravel()
+    return buf[::2]
+
+
 def harness_job(call: dict, loop_index: int) -> bytes:
     """The call in cross_harness.c's format."""
     arrays, cores, variant = call["arrays"], call["cores"], call["variant"]
@@ -153,15 +161,13 @@ def harness_job(call: dict, loop_index: int) -> bytes:
     dim_sizes = [n] + [call["sizes"][d] for d in dims[1:]]
     outer, core_steps, blobs = [], [], []
     for a, names in zip(arrays, cores):
-        item = a.dtype.itemsize
         if elementwise and a.ndim == 0:  # a hoisted parameter: stride 0
             outer.append(0)
             blobs.append(a.tobytes())
-        elif elementwise and variant == "strided":  # every other element of a buffer twice as long
-            buf = np.zeros(2 * a.size, a.dtype)
-            buf[::2] = a
-            outer.append(2 * item)
-            blobs.append(buf.tobytes())
+        elif elementwise and variant == "strided":
+            view = strided_view(a)
+            outer.append(view.strides[0])
+            blobs.append(view.base.tobytes())
         else:
             c = np.ascontiguousarray(a)
             outer.append(c.strides[0] if c.ndim else 0)
@@ -203,18 +209,12 @@ def host_results(calls_file: str, level: str, out_file: str) -> None:
         u = getattr(_core, call["name"])
         arrays = [a.copy() for a in call["arrays"]]
         if call["variant"] == "strided" and not any(call["cores"]):
-            arrays = [_strided(a) if a.ndim else a for a in arrays]
+            arrays = [strided_view(a) if a.ndim else a for a in arrays]
         with np.errstate(all="ignore"):
             u(*arrays[: call["nin"]], out=tuple(arrays[call["nin"]:]), signature=call["types"])
         results.append([np.ascontiguousarray(a) for a in arrays[call["nin"]:]])
     with open(out_file, "wb") as f:
         pickle.dump(results, f)
-
-
-def _strided(a: np.ndarray) -> np.ndarray:
-    buf = np.zeros(2 * a.size, a.dtype)
-    buf[::2] = a
-    return buf[::2]
 
 
 def ulp_gap(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:

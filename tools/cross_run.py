@@ -252,6 +252,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cc", default="aarch64-linux-gnu-gcc", help="the cross C compiler")
     parser.add_argument("--verbose", action="store_true", help="show the inputs of each failing result")
+    parser.add_argument("--seed", type=int, default=2026, help="the inputs' random seed")
     parser.add_argument("--host", nargs=3, metavar=("CALLS", "LEVEL", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.host:
@@ -273,7 +274,7 @@ def main() -> int:
         run([args.cc, "-static", "-o", str(harness), str(hobj), *map(str, objects), "-lm", "-lpthread"])
         listing = run([*qemu, str(harness), "--list"])
         index = {line.split("\t")[1]: int(line.split("\t")[0]) for line in listing.splitlines()}
-        rng = np.random.default_rng(2026)
+        rng = np.random.default_rng(args.seed)
         calls, jobs = [], []
         for kernel in _core.KERNEL_TABLE:
             u = getattr(_core, kernel["name"])

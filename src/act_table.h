@@ -53,6 +53,54 @@ FA_INLINE int fa_tab_in(float x, float lo, float hi)
     return x >= lo && x < hi;
 }
 
+/* Saturation beyond a table: where the closed form is exactly its limit
+ * (x, the grad, +-1 or -0.0), the kernels return that limit without
+ * running it, in the scalar form and the hand loops alike. Outside the
+ * tables the closed forms cost 4-6x a lookup (gelu float32 at 1M on
+ * [4, 12]: 2.4 ns against 0.4) and worse where their intermediates are
+ * subnormal (tanh on [-60, 60]: 20x PyTorch), so a vector with one lane
+ * past a table paid that for all sixteen. FA_TAB_<NAME>_SAT is
+ * (HI_IS, HI, LO_IS, LO): at t >= HI the result is HI_IS, at t <= LO it is
+ * LO_IS (t the table's argument: |x| for tanh, -x for softplus). Each bound
+ * lies past the last float32 where the closed form differs from its limit,
+ * at every SIMD level (tools/saturation_scan.py checks every float32 beyond
+ * each bound; last differing x: gelu 5.3475 and -14.356, gelu' 5.9151,
+ * silu' 19.612, mish 15.999999, mish' 10.171, log_sigmoid -14.556,
+ * log_sigmoid' -16.636, tanh 9.0109), and past where the exact function
+ * (the derivative, for a backward) rounds to its limit: log_sigmoid' is
+ * at -17.5, not -16.75, since its exact value rounds to 1 - 2^-24 down to
+ * -17.33 (the closed form is 1 ULP off there, inside its budget). The
+ * backwards' limits hold for every grad: their closed forms are
+ * (grad * f'(x)) * scale with f'(x) and scale exactly 1 there. */
+#define FA_SAT_NONE 0
+#define FA_SAT_X 1       /* x itself (the input, also for softplus's -x) */
+#define FA_SAT_M 2       /* the row's factor m: the grad of a backward */
+#define FA_SAT_SIGN 3    /* +-1 with the sign of x */
+#define FA_SAT_NEGZERO 4 /* -0.0 */
+#define FA_TAB_gelu_phi_SAT (FA_SAT_X, 5.5f, FA_SAT_NEGZERO, -14.5f)
+#define FA_TAB_gelu_der_SAT (FA_SAT_M, 6.0f, FA_SAT_NONE, 0.0f)
+#define FA_TAB_silu_der_SAT (FA_SAT_M, 19.75f, FA_SAT_NONE, 0.0f)
+#define FA_TAB_mish_ts_SAT (FA_SAT_X, 16.0f, FA_SAT_NONE, 0.0f)
+#define FA_TAB_mish_der_SAT (FA_SAT_M, 10.25f, FA_SAT_NONE, 0.0f)
+#define FA_TAB_log_sigmoid_SAT (FA_SAT_NONE, 0.0f, FA_SAT_X, -14.75f)
+#define FA_TAB_log_sigmoid_der_SAT (FA_SAT_NONE, 0.0f, FA_SAT_M, -17.5f)
+#define FA_TAB_tanh_ts_SAT (FA_SAT_SIGN, 9.015625f, FA_SAT_NONE, 0.0f)
+#define FA_SAT_CALL(m, args) m args
+#define FA_SAT_HI_IS_(hi_is, hi, lo_is, lo) hi_is
+#define FA_SAT_HI_(hi_is, hi, lo_is, lo) hi
+#define FA_SAT_LO_IS_(hi_is, hi, lo_is, lo) lo_is
+#define FA_SAT_LO_(hi_is, hi, lo_is, lo) lo
+#define FA_SAT_HI_IS(TAB) FA_SAT_CALL(FA_SAT_HI_IS_, FA_TAB_##TAB##_SAT)
+#define FA_SAT_HI(TAB) FA_SAT_CALL(FA_SAT_HI_, FA_TAB_##TAB##_SAT)
+#define FA_SAT_LO_IS(TAB) FA_SAT_CALL(FA_SAT_LO_IS_, FA_TAB_##TAB##_SAT)
+#define FA_SAT_LO(TAB) FA_SAT_CALL(FA_SAT_LO_, FA_TAB_##TAB##_SAT)
+
+/* The limit `is` (a constant) for input x and factor m. */
+FA_INLINE float fa_sat_value(const int is, float x, float m)
+{
+    return is == FA_SAT_X ? x : is == FA_SAT_M ? m : is == FA_SAT_SIGN ? fa_signed_f32(1.0f, x) : -0.0f;
+}
+
 /* Row j's value for x's interval k = trunc(x inv + bias); FA_TAB_ROWS
  * rows: centre hi, lo; c0 hi, lo; c1 ... */
 FA_INLINE float fa_tab_f32(const float (*t)[32], float lo, float hi, float inv, float bias, const int clo,

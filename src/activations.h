@@ -25,16 +25,20 @@
  * double), folded at compile time. */
 #define FA_PICK(f, d) (sizeof(FA_T) == 4 ? (FA_T)(f) : (FA_T)(d))
 /* float32 where table TAB covers x and the lookup is cheap (FA_TAB_USE,
- * act_table.h): m * TAB(x), m = x (f(x) / x tabulated), grad or 1; else
- * the closed form (and always for float64). A NaN x gives x itself: the
- * closed form's NaN sign depends on how GCC arranged its selects, which
- * differs between the hand loops, the vector loops and scalar code.
- * FA_TABLED_AT reads the table at t instead (-x: softplus from
- * log_sigmoid's). */
+ * act_table.h): m * TAB(x), m = x (f(x) / x tabulated), grad or 1; past
+ * its saturation bounds (FA_TAB_<TAB>_SAT) the limit; else the closed form
+ * (and always for float64). A NaN x gives x itself: the closed form's NaN
+ * sign depends on how GCC arranged its selects, which differs between the
+ * hand loops, the vector loops and scalar code. FA_TABLED_AT reads the
+ * table at t instead (-x: softplus from log_sigmoid's). */
 #define FA_TABLED_AT(TAB, t, x, m, closed)                                               \
     (sizeof(FA_T) == 4                                                                   \
          ? (FA_T)(FA_TAB_USE(TAB) && fa_tab_in((float)(t), FA_TAB_##TAB##_LO, FA_TAB_##TAB##_HI) \
                       ? (float)(m) * fa_tab_f32(FA_TAB(TAB), (float)(t))                 \
+                  : FA_TAB_USE(TAB) && FA_SAT_HI_IS(TAB) && (float)(t) >= FA_SAT_HI(TAB) \
+                      ? fa_sat_value(FA_SAT_HI_IS(TAB), (float)(x), (float)(m))          \
+                  : FA_TAB_USE(TAB) && FA_SAT_LO_IS(TAB) && (float)(t) <= FA_SAT_LO(TAB) \
+                      ? fa_sat_value(FA_SAT_LO_IS(TAB), (float)(x), (float)(m))          \
                   : (x) != (x) ? (float)(x)                                              \
                                : (float)(closed))                                        \
          : (closed))

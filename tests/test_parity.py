@@ -43,7 +43,7 @@ from inputs import (
     sample,
     sample_grad,
 )
-from tables import SRC, TABLED, table_edges
+from tables import SATURATION, SRC, TABLED, table_edges
 from ulp import assert_ulp_close
 
 
@@ -234,6 +234,9 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     lo, hi, width = TABLED[(name, direction)]
     edges = table_edges(lo, hi, width)
     near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
+    bounds = np.float32([bound for _, bound, _ in SATURATION.get((name, direction), [])])
+    near = np.concatenate([near, bounds, np.nextafter(bounds, np.float32(-np.inf)),
+                           np.nextafter(bounds, np.float32(np.inf))])
     big = float(np.finfo(dtype).max)
     specials = [0.0, -0.0, np.inf, -np.inf, np.nan, -0.75179, -1.2785, -1.1924, 2 * hi, 2 * lo, big, -big]
     inside = rng.uniform(lo, hi, 16 * 64)  # whole vectors: the table alone
@@ -253,6 +256,43 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
         contiguous = fn(*(a[k:] for a in args), **params)
         np.testing.assert_array_equal(np.signbit(contiguous), np.signbit(strided[k:]))
         np.testing.assert_array_equal(contiguous, strided[k:])
+
+
+@pytest.mark.parametrize(("name", "direction"), sorted(TABLED))
+def test_table_loop_blocks_agree_bitwise(name, direction, rng) -> None:
+    """The AVX-512 table loops defer the lanes past a table (and its
+    saturation bounds) to a closed-form pass over 16 of them at a time,
+    block by block (1024 elements), and run a block after a dense one (over
+    half its lanes outside) with the closed form vector by vector. Long
+    arrays of blocks inside, dense, sparse, dense again and sparse with
+    runs, contiguous at several offsets and in place: each element has the
+    bits of the scalar kernel (one element per call)."""
+    lo, hi, _ = TABLED[(name, direction)]
+    block = 1024
+
+    def sparse(k: int) -> np.ndarray:
+        v = rng.uniform(lo, hi, block)
+        v[rng.integers(0, block, k)] = rng.uniform(2 * lo, 2 * hi, k)
+        return v
+
+    dense = lambda: rng.uniform(4 * lo, 4 * hi, block)  # noqa: E731
+    x = np.concatenate([rng.uniform(lo, hi, block), dense(), sparse(40), dense(), dense(), sparse(3),
+                        np.repeat(np.float32([np.nan, 3 * hi, -0.0, 3 * lo, np.inf]), 60), sparse(200),
+                        rng.uniform(3 * lo, 3 * hi, 37)]).astype(np.float32)
+    g = rng.uniform(-2, 2, x.size).astype(np.float32)
+    fn = getattr(fastact, name if direction == "forward" else name + "_backward")
+    outside = np.nonzero(~((x >= lo) & (x < hi)))[0]
+    picks = np.unique(np.concatenate([outside, rng.integers(0, x.size, 500)]))
+    for k in (0, 1, 7):
+        args = (x[k:],) if direction == "forward" else (g[k:], x[k:])
+        got = fn(*args)
+        at = picks[picks >= k]
+        one = np.concatenate([fn(*(a[i - k:i - k + 1] for a in args)) for i in at])
+        np.testing.assert_array_equal(got[at - k], one)
+        np.testing.assert_array_equal(np.signbit(got[at - k]), np.signbit(one))
+        inplace = args[-1].copy()
+        fn(*args[:-1], inplace, out=inplace)
+        np.testing.assert_array_equal(inplace, got)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)

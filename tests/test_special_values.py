@@ -23,6 +23,7 @@ from fastact._registry import Activation
 
 from function_cases import cancellation_scale, parity_budget, with_param_sets
 from inputs import DIRECTIONS, FLOAT_DTYPES, call, dtype_id, reference_of, special_values
+from tables import SATURATION
 from ulp import assert_ulp_close
 
 nan, inf = math.nan, math.inf
@@ -320,3 +321,41 @@ def test_extremes_saturate(dtype) -> None:
         np.testing.assert_array_equal(fastact.log_sigmoid(x), [-big, 0])
         np.testing.assert_array_equal(fastact.relu6(x), [0, 6])
         np.testing.assert_array_equal(fastact.hardsigmoid(x), [0, 1])
+
+
+@pytest.mark.parametrize(("name", "direction"), sorted(SATURATION))
+def test_float32_saturation_bounds(name, direction, rng) -> None:
+    """Past a saturation bound beyond its table (src/act_table.h) a float32
+    kernel returns its limit without the closed form: x, the grad, +-1 or
+    -0.0. Every float32 within 20000 steps past each bound, and log-spaced
+    on to the largest float and inf: the result is the limit bit for bit
+    (the sign of a zero too), and the float64 reference rounds to that
+    limit there as well, so a bound set where the function has not yet
+    saturated fails against an independent value. (tools/saturation_scan.py
+    checks every float32 past each bound against the closed forms.)"""
+    fn = getattr(fastact, name if direction == "forward" else name + "_backward")
+    ref = getattr(reference, name if direction == "forward" else name + "_backward")
+    for side, bound, limit in SATURATION[(name, direction)]:
+        sign = 1.0 if side == ">=" else -1.0
+        assert math.copysign(1.0, bound) == sign, (name, side, bound)
+        start = np.abs(np.float32(bound)).view(np.int32)
+        near = (start + np.arange(20000, dtype=np.int32)).view(np.float32)
+        far = np.geomspace(abs(bound), float(np.finfo(np.float32).max), 2000, dtype=np.float32)
+        x = (sign * np.concatenate([near, far, [np.inf]])).astype(np.float32)
+        g = rng.standard_normal(x.size).astype(np.float32)
+        g[:6] = [0.0, -0.0, 1e-40, -3e38, np.inf, -np.inf]
+        args = (x,) if direction == "forward" else (g, x)
+        want = {"x": x, "grad": g, "sign": np.copysign(np.float32(1), x), "-0": np.full_like(x, -0.0)}[limit]
+        with strict():
+            got = fn(*args)
+        what = f"{name} {direction} at x {side} {bound}: {limit}"
+        np.testing.assert_array_equal(got, want, err_msg=what)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=what)
+        # independently: the forward, or the derivative (grad 1; the kernels
+        # form grad * f'(x) from f'(x) in float32), rounds to the limit
+        ref_args = (x,) if direction == "forward" else (np.ones_like(x), x)
+        with np.errstate(under="ignore"):  # float64 -> float32: the tails round to subnormals
+            rounded = np.asarray(ref(*(a.astype(np.float64) for a in ref_args))).astype(np.float32)
+        ref_want = want if direction == "forward" else np.ones_like(x)
+        np.testing.assert_array_equal(rounded, ref_want, err_msg=f"reference, {what}")
+        np.testing.assert_array_equal(np.signbit(rounded), np.signbit(ref_want), err_msg=f"reference, {what}")

@@ -66,6 +66,18 @@ def _saturation() -> dict[tuple[str, str], list[tuple[str, float, str]]]:
     return out
 
 
+def saturation_limit(limit: str, x: np.ndarray, grad: np.ndarray | None) -> np.ndarray:
+    """The value a SATURATION bound's limit names, for inputs x and grad."""
+    if limit == "x":
+        return x
+    if limit == "grad":
+        assert grad is not None, "a backward's limit needs the grad"
+        return grad
+    if limit == "sign":
+        return np.copysign(np.float32(1), x)
+    return np.full_like(x, -0.0)
+
+
 TABLED = _tabled()
 # the tests parametrised over TABLED would pass vacuously if the pattern
 # above stopped matching the sources

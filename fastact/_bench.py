@@ -346,7 +346,9 @@ def header(budget: float, peers: Sequence[_peers.Peer] = ()) -> list[str]:
     if any(p.name == "torch" for p in peers):
         import torch
 
-        peer_line += f" (torch.get_num_threads() = {torch.get_num_threads()})"
+        # its SIMD level too (ATEN_CPU_CAPABILITY sets it): a fair row compares like with like
+        capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "unknown")()
+        peer_line += f" (torch.get_num_threads() = {torch.get_num_threads()}, CPU capability {capability})"
     load = ""
     if hasattr(os, "getloadavg"):
         load = f", load average {os.getloadavg()[0]:.2f}"

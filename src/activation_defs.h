@@ -60,7 +60,15 @@ FA_INLINE FA_T FA_FN(clamp_neg)(FA_T x)
 
 FA_INLINE FA_T FA_FN(clamp_big)(FA_T x)
 {
-    return x < -FA_BIG ? -FA_BIG : (x > FA_BIG ? FA_BIG : x);
+    /* |x| clamped as an integer min of its bits, the sign put back, so
+     * that GCC does not specialise the callers at +-FA_BIG (see gelu_abs);
+     * a NaN becomes +-FA_BIG here: every caller also uses x or exp(-|x|) */
+    if (sizeof(FA_T) == 4) {
+        uint32_t b = fa_u32((float)x), a = b & 0x7fffffffu, m = fa_u32((float)FA_BIG);
+        return (FA_T)fa_f32((a < m ? a : m) | (b & 0x80000000u));
+    }
+    uint64_t b = fa_u64((double)x), a = b & 0x7fffffffffffffffull, m = fa_u64((double)FA_BIG);
+    return (FA_T)fa_f64((a < m ? a : m) | (b & 0x8000000000000000ull));
 }
 
 /* a * b - fl(a * b), exactly, for p = fl(a * b) (|a * b| well inside the
@@ -486,7 +494,23 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 FA_INLINE FA_T FA_FN(gelu_abs)(FA_T x, const int core)
 {
     FA_T a = FA_M(abs)(x);
-    return core ? a : a > FA_GELU_A_MAX ? FA_GELU_A_MAX : a;
+    if (core) return a;
+    /* min(a, A_MAX) as an integer min of the bits (a >= 0 orders as
+     * them; a NaN becomes A_MAX, its result x through gelu_nan): written
+     * as a float select, GCC 12 specialised the whole form at a = A_MAX
+     * and blended its constants back, 16 vblendvps per AVX2 vector */
+    if (sizeof(FA_T) == 4) {
+        uint32_t b = fa_u32((float)a), m = fa_u32((float)FA_GELU_A_MAX);
+        return (FA_T)fa_f32(b < m ? b : m);
+    }
+    uint64_t b = fa_u64((double)a), m = fa_u64((double)FA_GELU_A_MAX);
+    return (FA_T)fa_f64(b < m ? b : m);
+}
+
+/* v, or x itself where x is NaN (gelu_abs clamps a NaN's |x|). */
+FA_INLINE FA_T FA_FN(gelu_nan)(FA_T x, FA_T v, const int core)
+{
+    return core || x == x ? v : x;
 }
 
 /* m(a), rounded to one number (the backward). */
@@ -513,7 +537,7 @@ FA_INLINE FA_T FA_FN(gelu_form)(FA_T x, const int core)
     }
     /* both arms first: GCC does not if-convert an FMA inside one */
     FA_T pos = FA_FMA(-a, q, x), neg = FA_FN(signed)(q, x);
-    return x > 0 ? pos : neg;
+    return FA_FN(gelu_nan)(x, x > 0 ? pos : neg, core);
 }
 
 FA_INLINE FA_T FA_FN(gelu_closed)(FA_T x)
@@ -539,7 +563,7 @@ FA_INLINE FA_T FA_FN(gelu_deriv)(FA_T x, FA_T *g, FA_T *scale, const int core)
     FA_T phi_x = x > 0 ? pos : neg; /* Phi(x) */
     /* explicit FMAs: nothing left for GCC to contract differently in
      * different inlined contexts (the stats kernel must agree bitwise) */
-    return FA_FMA(FA_FN(signed)(a, x), e * FA_PICK(0.3989422804f, 0.3989422804014327), phi_x);
+    return FA_FN(gelu_nan)(x, FA_FMA(FA_FN(signed)(a, x), e * FA_PICK(0.3989422804f, 0.3989422804014327), phi_x), core);
 }
 
 /* gelu (tanh approximation) --------------------------------------------- */

@@ -52,7 +52,8 @@
 /* Largest |a| for which mul_err is exact (Dekker's split does not overflow). */
 #define FA_SPLIT_MAX FA_PICK(1e30, 1e299)
 
-/* x clamped to [-FA_BIG, FA_BIG] (to x >= -FA_BIG); NaN stays NaN. */
+/* x clamped to [-FA_BIG, FA_BIG] (to x >= -FA_BIG); clamp_neg keeps a NaN,
+ * clamp_big makes it +-FA_BIG (see there). */
 FA_INLINE FA_T FA_FN(clamp_neg)(FA_T x)
 {
     return x < -FA_BIG ? -FA_BIG : x;
@@ -62,7 +63,8 @@ FA_INLINE FA_T FA_FN(clamp_big)(FA_T x)
 {
     /* |x| clamped as an integer min of its bits, the sign put back, so
      * that GCC does not specialise the callers at +-FA_BIG (see gelu_abs);
-     * a NaN becomes +-FA_BIG here: every caller also uses x or exp(-|x|) */
+     * a NaN becomes +-FA_BIG here: every caller's result also depends on x
+     * or exp(-|x|) (silu', mish', gelu_tanh's w and derivative), so is NaN */
     if (sizeof(FA_T) == 4) {
         uint32_t b = fa_u32((float)x), a = b & 0x7fffffffu, m = fa_u32((float)FA_BIG);
         return (FA_T)fa_f32((a < m ? a : m) | (b & 0x80000000u));

@@ -29,6 +29,7 @@
 #define FA_TAB_TIMES_X 1
 #define FA_TAB_REFLECT 2
 #define FA_TAB_ABS_TIMES_X 3
+#define FA_TAB_MIRROR 4 /* a forward T(-x), T = F' for f(x) = F'(-x) (sigmoid from log_sigmoid'); its limit m is 1 */
 
 /* fa_sat_value (act_table.h) on 16 lanes: the limit `is` for x and the
  * grad g (the factor m of every backward row with a saturation bound). */
@@ -63,10 +64,11 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
     {                                                                                \
         __mmask16 in;                                                                \
         __m512 vx = (MASKED) ? _mm512_maskz_loadu_ps(LANES, x + (i)) : _mm512_loadu_ps(x + (i)); \
-        __m512 vg = (ND) == 1 ? vx : (MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i)); \
-        const int reflect = (FORM) == FA_TAB_REFLECT;                                \
+        __m512 vg = (ND) == 2 ? ((MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i))) \
+                    : (FORM) == FA_TAB_MIRROR ? _mm512_set1_ps(1.0f) : vx;           \
+        const int reflect = (FORM) == FA_TAB_REFLECT || (FORM) == FA_TAB_MIRROR;    \
         __m512 vt = (FORM) == FA_TAB_ABS_TIMES_X ? _mm512_abs_ps(vx) : vx;           \
-        __m512 r = fa_tab_v16(FA_TAB(TAB), vt, &in, reflect ? -1 : 1, reflect && (ND) == 1 ? -1 : 1); \
+        __m512 r = fa_tab_v16(FA_TAB(TAB), vt, &in, reflect ? -1 : 1, (FORM) == FA_TAB_REFLECT && (ND) == 1 ? -1 : 1); \
         if ((ND) == 2)                                                               \
             r = _mm512_mul_ps(vg, r);                                                \
         else if ((FORM) == FA_TAB_TIMES_X || (FORM) == FA_TAB_ABS_TIMES_X)           \
@@ -221,6 +223,7 @@ FA_TAB_LOOP(log_sigmoid_grad, 2, log_sigmoid_der, FA_TAB_PLAIN, 0)
 FA_TAB_LOOP(softplus, 1, log_sigmoid, FA_TAB_REFLECT, 2)
 FA_TAB_LOOP(softplus_grad, 2, log_sigmoid_der, FA_TAB_REFLECT, 3)
 FA_TAB_LOOP(tanh, 1, tanh_ts, FA_TAB_ABS_TIMES_X, 0)
+FA_TAB_LOOP(sigmoid, 1, log_sigmoid_der, FA_TAB_MIRROR, 0)
 #undef FA_TAB_LOOP
 #undef FA_TAB_STEP
 #undef FA_TAB_NO_DEFER
@@ -267,6 +270,7 @@ static inline fa_intp fa_tab_loop_bce_with_logits_f32(void *dst, char **a, const
 #define FA_HAND_log_sigmoid_f32 ~, fa_tab_loop_log_sigmoid_f32
 #define FA_HAND_log_sigmoid_grad_f32 ~, fa_tab_loop_log_sigmoid_grad_f32
 #define FA_HAND_tanh_f32 ~, fa_tab_loop_tanh_f32
+#define FA_HAND_sigmoid_f32 ~, fa_tab_loop_sigmoid_f32
 /* softplus's run where the hoisted beta is 1, from its param loop */
 #define FA_FAST_softplus_f32 ~, fa_tab_loop_softplus_f32
 #define FA_FAST_softplus_grad_f32 ~, fa_tab_loop_softplus_grad_f32

@@ -24,7 +24,7 @@
  * derivative, 3.7-3.9 against 1.8-3.0); at AVX2 none (a 32-entry lookup is
  * a gather there: gelu 2.4 ns against 1.2). Where the levels differ, their
  * results may differ in the last bits. softplus reads log_sigmoid's tables
- * where those are used. The baseline's choice is keyed to the missing FMA,
+ * where those are used, sigmoid its derivative's (at -x). The baseline's choice is keyed to the missing FMA,
  * which is what makes the closed forms dear there (double-word products by
  * Dekker's split); other architectures with FMA (aarch64) take the closed
  * forms, as AVX2 does, rather than scalar lookups, a choice made without a
@@ -74,7 +74,7 @@ FA_INLINE int fa_tab_in(float x, float lo, float hi)
  * (grad * f'(x)) * scale with f'(x) and scale exactly 1 there. */
 #define FA_SAT_NONE 0
 #define FA_SAT_X 1       /* x itself (the input, also for softplus's -x) */
-#define FA_SAT_M 2       /* the row's factor m: the grad of a backward */
+#define FA_SAT_M 2       /* the row's factor m: the grad of a backward, 1 for sigmoid */
 #define FA_SAT_SIGN 3    /* +-1 with the sign of x */
 #define FA_SAT_NEGZERO 4 /* -0.0 */
 #define FA_TAB_gelu_phi_SAT (FA_SAT_X, 5.5f, FA_SAT_NEGZERO, -14.5f)

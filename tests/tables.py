@@ -33,7 +33,7 @@ def _tabled() -> dict[tuple[str, str], tuple[float, float, float]]:
     for kernel, table, form in _rows():
         lo, hi, inv = (float(re.search(rf"#define FA_TAB_{table}_{key} (\S+)f", header).group(1))
                        for key in ("LO", "HI", "INV"))
-        if form == "FA_TAB_REFLECT":  # the table at -x (softplus from log_sigmoid's): x in (-hi, -lo]
+        if form in ("FA_TAB_REFLECT", "FA_TAB_MIRROR"):  # the table at -x (softplus, sigmoid): x in (-hi, -lo]
             lo, hi = -hi, -lo
         elif form == "FA_TAB_ABS_TIMES_X":  # the table at |x| (tanh), lo = 0: x in (-hi, hi)
             lo = -hi
@@ -44,7 +44,7 @@ def _tabled() -> dict[tuple[str, str], tuple[float, float, float]]:
 def _saturation() -> dict[tuple[str, str], list[tuple[str, float, str]]]:
     """(function, direction) -> its saturation bounds on x (src/act_table.h's
     FA_TAB_<table>_SAT): (side, bound, limit) with side ">=" or "<=" (x at
-    or beyond the bound) and the limit "x", "grad", "sign" (+-1) or "-0"."""
+    or beyond the bound) and the limit "x", "grad", "1", "sign" (+-1) or "-0"."""
     header = (SRC / "act_table.h").read_text()
     limits = {"FA_SAT_X": "x", "FA_SAT_M": "grad", "FA_SAT_SIGN": "sign", "FA_SAT_NEGZERO": "-0"}
     out = {}
@@ -57,9 +57,12 @@ def _saturation() -> dict[tuple[str, str], list[tuple[str, float, str]]]:
         for is_, bound, side in ((hi_is, hi, ">="), (lo_is, lo, "<=")):
             if is_ == "FA_SAT_NONE":
                 continue
-            if form == "FA_TAB_REFLECT":  # the table at t = -x
+            if form in ("FA_TAB_REFLECT", "FA_TAB_MIRROR"):  # the table at t = -x
                 bound, side = -bound, "<=" if side == ">=" else ">="
-            bounds.append((side, bound, limits[is_]))
+            limit = limits[is_]
+            if limit == "grad" and not kernel.endswith("_grad"):  # a forward's factor m is 1 (sigmoid)
+                limit = "1"
+            bounds.append((side, bound, limit))
             if form == "FA_TAB_ABS_TIMES_X":  # at t = |x|: both sides
                 bounds.append(("<=", -bound, limits[is_]))
         out[_name_direction(kernel)] = bounds
@@ -73,6 +76,8 @@ def saturation_limit(limit: str, x: np.ndarray, grad: np.ndarray | None) -> np.n
     if limit == "grad":
         assert grad is not None, "a backward's limit needs the grad"
         return grad
+    if limit == "1":
+        return np.ones_like(x)
     if limit == "sign":
         return np.copysign(np.float32(1), x)
     return np.full_like(x, -0.0)

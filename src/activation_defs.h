@@ -59,18 +59,25 @@ FA_INLINE FA_T FA_FN(clamp_neg)(FA_T x)
     return x < -FA_BIG ? -FA_BIG : x;
 }
 
+/* x with its magnitude clamped to m >= 0 (a NaN's to m), as an unsigned
+ * min of the bits (|x| orders as them) with the sign put back: written as
+ * float selects, GCC 12 specialised whole kernels at the clamp's value and
+ * blended the constants back (AVX2 gelu: 16 vblendvps per vector). */
+FA_INLINE FA_T FA_FN(clamp_mag)(FA_T x, FA_T m)
+{
+    if (sizeof(FA_T) == 4) {
+        uint32_t b = fa_u32((float)x), a = b & 0x7fffffffu, c = fa_u32((float)m);
+        return (FA_T)fa_f32((a < c ? a : c) | (b & 0x80000000u));
+    }
+    uint64_t b = fa_u64((double)x), a = b & 0x7fffffffffffffffull, c = fa_u64((double)m);
+    return (FA_T)fa_f64((a < c ? a : c) | (b & 0x8000000000000000ull));
+}
+
+/* A NaN becomes +-FA_BIG here: every caller's result also depends on x or
+ * exp(-|x|) (silu', mish', gelu_tanh's w and derivative), so is NaN. */
 FA_INLINE FA_T FA_FN(clamp_big)(FA_T x)
 {
-    /* |x| clamped as an integer min of its bits, the sign put back, so
-     * that GCC does not specialise the callers at +-FA_BIG (see gelu_abs);
-     * a NaN becomes +-FA_BIG here: every caller's result also depends on x
-     * or exp(-|x|) (silu', mish', gelu_tanh's w and derivative), so is NaN */
-    if (sizeof(FA_T) == 4) {
-        uint32_t b = fa_u32((float)x), a = b & 0x7fffffffu, m = fa_u32((float)FA_BIG);
-        return (FA_T)fa_f32((a < m ? a : m) | (b & 0x80000000u));
-    }
-    uint64_t b = fa_u64((double)x), a = b & 0x7fffffffffffffffull, m = fa_u64((double)FA_BIG);
-    return (FA_T)fa_f64((a < m ? a : m) | (b & 0x8000000000000000ull));
+    return FA_FN(clamp_mag)(x, FA_BIG);
 }
 
 /* a * b - fl(a * b), exactly, for p = fl(a * b) (|a * b| well inside the
@@ -503,17 +510,8 @@ FA_INLINE FA_T FA_FN(silu_deriv)(FA_T x, FA_T *g, FA_T *scale)
 FA_INLINE FA_T FA_FN(gelu_abs)(FA_T x, const int core)
 {
     FA_T a = FA_M(abs)(x);
-    if (core) return a;
-    /* min(a, A_MAX) as an integer min of the bits (a >= 0 orders as
-     * them; a NaN becomes A_MAX, its result x through gelu_nan): written
-     * as a float select, GCC 12 specialised the whole form at a = A_MAX
-     * and blended its constants back, 16 vblendvps per AVX2 vector */
-    if (sizeof(FA_T) == 4) {
-        uint32_t b = fa_u32((float)a), m = fa_u32((float)FA_GELU_A_MAX);
-        return (FA_T)fa_f32(b < m ? b : m);
-    }
-    uint64_t b = fa_u64((double)a), m = fa_u64((double)FA_GELU_A_MAX);
-    return (FA_T)fa_f64(b < m ? b : m);
+    /* a NaN becomes A_MAX: its result is x, through gelu_nan */
+    return core ? a : FA_FN(clamp_mag)(a, FA_GELU_A_MAX);
 }
 
 /* v, or x itself where x is NaN (gelu_abs clamps a NaN's |x|). */

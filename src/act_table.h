@@ -24,11 +24,12 @@
  * derivative, 3.7-3.9 against 1.8-3.0); at AVX2 none (a 32-entry lookup is
  * a gather there: gelu 2.4 ns against 1.2). Where the levels differ, their
  * results may differ in the last bits. softplus reads log_sigmoid's tables
- * where those are used, sigmoid its derivative's (at -x). The baseline's choice is keyed to the missing FMA,
- * which is what makes the closed forms dear there (double-word products by
- * Dekker's split); other architectures with FMA (aarch64) take the closed
- * forms, as AVX2 does, rather than scalar lookups, a choice made without a
- * measurement on such a machine (tools/cross_run.py checks their bits). */
+ * where those are used, sigmoid its derivative's (at -x). The baseline's
+ * choice is keyed to the missing FMA, which is what makes the closed forms
+ * dear there (double-word products by Dekker's split); other
+ * architectures with FMA (aarch64) take the closed forms, as AVX2 does,
+ * rather than scalar lookups, a choice made without a measurement on such
+ * a machine (tools/cross_run.py checks their bits). */
 #if defined(__AVX512F__)
 #define FA_TAB_USE(NAME) 1
 #elif !FA_HAVE_FMA
@@ -66,7 +67,7 @@ FA_INLINE int fa_tab_in(float x, float lo, float hi)
  * at every SIMD level (tools/saturation_scan.py checks every float32 beyond
  * each bound; last differing x: gelu 5.3475 and -14.356, gelu' 5.9151,
  * silu' 19.612, mish 15.999999, mish' 10.171, log_sigmoid -14.556,
- * log_sigmoid' -16.636, tanh 9.0109), and past where the exact function
+ * log_sigmoid' -16.636 (sigmoid at -x: 16.636), tanh 9.0109), and past where the exact function
  * (the derivative, for a backward) rounds to its limit: log_sigmoid' is
  * at -17.5, not -16.75, since its exact value rounds to 1 - 2^-24 down to
  * -17.33 (the closed form is 1 ULP off there, inside its budget). The

@@ -123,9 +123,8 @@
         }                                                                                 \
         path = FA_PARAMS_CONST;                                                           \
         char *dst = args[ND + NP] + lo * ostep;                                           \
-        int in_place = 0; /* the output must not overwrite an input used in place */     \
-        for (int k = 0; k < (ND); k++) in_place |= a[k] == dst;                           \
-        if (direct && ostep == (fa_intp)sizeof(FA_ST(S)) && !in_place) {                  \
+        /* (in place on an input used in place: as the contiguous path) */                \
+        if (direct && ostep == (fa_intp)sizeof(FA_ST(S))) {                               \
             FA_CT(S) *out = (FA_CT(S) *)dst;                                              \
             FA_BLOCK_LOOPS(K, FA_KS(S), ND, NP, out)                                      \
             continue;                                                                     \

@@ -42,13 +42,12 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
                                : neg0;
 }
 
-/* One vector of 16 at i, lanes LANES (masked loads and store when MASKED)
- * of kernel K with ND data operands (x last), table TAB and FORM; CUT > 0:
- * x (backward: grad) where x > cut = p[CUT], last, as softplus's
- * threshold, in every vector if cut_in (the cut reaches into the table's
- * range), else only in those that run the closed form. Lanes masked off
- * load 0, which is inside every table. The lanes in neither the table nor
- * a saturation bound take the closed form: at once (DEFER 0), or later
+/* One vector of 16 at i of kernel K with ND data operands (x last), table
+ * TAB and FORM; CUT > 0: x (backward: grad) where x > cut = p[CUT], last,
+ * as softplus's threshold, in every vector if cut_in (the cut reaches into
+ * the table's range), else only in those that run the closed form. The
+ * lanes in neither the table nor a saturation bound take the closed form:
+ * at once (DEFER 0), or later
  * (DEFER 1): their x and grad are packed into bx, bg and their index into
  * bi, and fa_tab_loop_<K>_rest runs the closed form on 16 of them at a
  * time, so that a lane past the table costs about a sixteenth of a vector
@@ -60,11 +59,11 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
  * silu' on N(0, 3..10) data), which Zen 4 runs as microcode (not measured
  * here). (Also dropping the test of the rest mask: gelu 5-10% faster on
  * N(0, 3) data, tanh 7-15% slower, left out.) */
-#define FA_TAB_STEP(i, MASKED, LANES, K, ND, TAB, FORM, CUT, DEFER)                  \
+#define FA_TAB_STEP(i, K, ND, TAB, FORM, CUT, DEFER)                                 \
     {                                                                                \
         __mmask16 in;                                                                \
-        __m512 vx = (MASKED) ? _mm512_maskz_loadu_ps(LANES, x + (i)) : _mm512_loadu_ps(x + (i)); \
-        __m512 vg = (ND) == 2 ? ((MASKED) ? _mm512_maskz_loadu_ps(LANES, g + (i)) : _mm512_loadu_ps(g + (i))) \
+        __m512 vx = _mm512_loadu_ps(x + (i));                                        \
+        __m512 vg = (ND) == 2 ? _mm512_loadu_ps(g + (i))                              \
                     : (FORM) == FA_TAB_MIRROR ? _mm512_set1_ps(1.0f) : vx;           \
         const int reflect = (FORM) == FA_TAB_REFLECT || (FORM) == FA_TAB_MIRROR;    \
         __m512 vt = (FORM) == FA_TAB_ABS_TIMES_X ? _mm512_abs_ps(vx) : vx;           \
@@ -108,10 +107,7 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
         }                                                                            \
         if ((CUT) && (cut_in || in != 0xffff))                                       \
             r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(vx, cut, _CMP_GT_OQ), vg);  \
-        if (MASKED)                                                                  \
-            _mm512_mask_storeu_ps(o + (i), LANES, r);                                \
-        else                                                                         \
-            _mm512_storeu_ps(o + (i), r);                                            \
+        _mm512_storeu_ps(o + (i), r);                                                \
     }
 
 /* Vectors per block of deferred lanes (their buffers are on the stack). A
@@ -130,20 +126,10 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
     const fa_intp base = 0;                                                          \
     (void)bx, (void)bg, (void)bi, (void)cnt, (void)base;
 
-/* fa_tab_loop_<K>_f32. NumPy's large arrays start 16 bytes into a cache
- * line, and loads that split lines made gelu's backward 13% slower at 16M
- * (0.38 -> 0.43 ns): a masked first vector brings the output (and, as
- * usual, the inputs) to a 64-byte boundary. */
+/* fa_tab_loop_<K>_f32. Its caller (FA_BLOCK_LOOPS, loops.c) starts it where
+ * the output reaches a 64-byte boundary: stores and loads that split lines
+ * made gelu's backward 13% slower at 16M (0.38 -> 0.43 ns). */
 #define FA_TAB_LOOP(K, ND, TAB, FORM, CUT)                                           \
-    /* out of line: inlined, GCC hoists both copies' tables and spills them */       \
-    static __attribute__((noinline)) void fa_tab_loop_##K##_head(const float *x, const float *g, float *o, \
-                                                                 __m512 cut, __mmask16 lanes) \
-    {                                                                                \
-        const int cut_in = 1;                                                        \
-        FA_TAB_NO_DEFER                                                              \
-        (void)cut, (void)cut_in;                                                     \
-        FA_TAB_STEP(0, 1, lanes, K, ND, TAB, FORM, CUT, 0)                           \
-    }                                                                                \
     /* the closed form of the n deferred lanes bx, bg into o[bi[k]], 16 at a   \
      * time (the last group padded with 0): NaN gives x, and x > cut the cut's \
      * value, as in FA_TAB_STEP */                                                \
@@ -167,20 +153,20 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
             for (int j = 0; j < w; j++) o[bi[b + j]] = c[j];                         \
         }                                                                            \
     }                                                                                \
-    /* nv vectors with the closed form at once; returns how many lanes ran it */ \
+    /* nv vectors with the closed form at once; returns how many lanes ran it \
+     * (out of line: inlined, GCC hoists both copies' tables and spills them) */ \
     static __attribute__((noinline)) int fa_tab_loop_##K##_dense(const float *x, const float *g, float *o, \
                                                                  fa_intp nv, __m512 cut, int cut_in) \
     {                                                                                \
         FA_TAB_NO_DEFER                                                              \
         (void)g, (void)cut, (void)cut_in;                                            \
-        for (fa_intp i = 0; i < 16 * nv; i += 16) FA_TAB_STEP(i, 0, 0xffff, K, ND, TAB, FORM, CUT, 0) \
+        for (fa_intp i = 0; i < 16 * nv; i += 16) FA_TAB_STEP(i, K, ND, TAB, FORM, CUT, 0) \
         return cnt;                                                                  \
     }                                                                                \
     static inline fa_intp fa_tab_loop_##K##_f32(void *dst, char **a, const double *p, fa_intp m) \
     {                                                                                \
         const float *x = (const float *)a[(ND) - 1], *g = (const float *)a[0];      \
         float *o = (float *)dst;                                                     \
-        unsigned head = (unsigned)(-(uintptr_t)o & 63) / sizeof(float);              \
         fa_intp i = 0;                                                               \
         const float thr = (CUT) ? (float)p[CUT] : 0.0f;                             \
         const __m512 cut = _mm512_set1_ps(thr); /* here: GCC reloads p[CUT] per vector */ \
@@ -189,10 +175,6 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
         _Alignas(64) float bx[16 * FA_TAB_BLOCK], bg[(ND) == 2 ? 16 * FA_TAB_BLOCK : 1]; \
         int32_t bi[16 * FA_TAB_BLOCK];                                               \
         (void)g, (void)cut, (void)cut_in, (void)bg;                                  \
-        if (head && m >= 16 + (fa_intp)head) {                                       \
-            fa_tab_loop_##K##_head(x, g, o, cut, (__mmask16)((1u << head) - 1));     \
-            i = head;                                                                \
-        }                                                                            \
         int dense = 0;                                                               \
         while (i + 16 <= m) {                                                        \
             fa_intp base = i, nv = (m - i) / 16;                                     \
@@ -202,7 +184,7 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
                 cnt = fa_tab_loop_##K##_dense(x + i, g + i, o + i, nv, cut, cut_in); \
                 i += 16 * nv;                                                        \
             } else {                                                                 \
-                for (; i < base + 16 * nv; i += 16) FA_TAB_STEP(i, 0, 0xffff, K, ND, TAB, FORM, CUT, 1) \
+                for (; i < base + 16 * nv; i += 16) FA_TAB_STEP(i, K, ND, TAB, FORM, CUT, 1) \
                 if (cnt) fa_tab_loop_##K##_rest(bx, (ND) == 2 ? bg : bx, bi, cnt, o + base, thr); \
             }                                                                        \
             dense = cnt > 8 * nv;                                                    \

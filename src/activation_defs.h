@@ -465,7 +465,10 @@ FA_INLINE FA_T FA_FN(celu_grad)(FA_T g, FA_T x, FA_T alpha)
 FA_INLINE FA_T FA_FN(x_sigmoid)(FA_T x, FA_T a, FA_T lo)
 {
     FA_T e, xe = FA_FN(exp_times)(a, lo, FA_FN(clamp_neg)(x), &e);
-    return (x >= 0 ? x : xe) / (FA_C(1) + e);
+    /* x < 0, not !(x >= 0): a NaN x is the dividend, which the division
+     * returns as it is; xe's NaN took its sign from however GCC arranged
+     * the exp, which differs between vector code and the epilogue */
+    return (x < 0 ? xe : x) / (FA_C(1) + e);
 }
 
 FA_INLINE FA_T FA_FN(silu)(FA_T x)
@@ -700,7 +703,9 @@ FA_INLINE FA_T FA_FN(mish_closed)(FA_T x)
     /* x < 0: x n = (x w) (w + 2), x w as silu's (exp_times) */
     FA_T num = x >= 0 ? x * a : xw * (w + FA_C(2));
     FA_T den = x >= 0 ? a + FA_C(2) * (w * w) : n + FA_C(2);
-    return num / den;
+    /* a NaN x gives x: num's NaN took its sign from however GCC arranged
+     * the selects, which differs between vector code and the epilogue */
+    return FA_FN(nan_or)(x, num / den);
 }
 /* float32 on [-8, 8): x tanh(softplus(x)) from the table */
 FA_INLINE FA_T FA_FN(mish)(FA_T x)

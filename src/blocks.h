@@ -103,6 +103,14 @@ FA_COLD_HELPER int fa_plan(fa_blocks *b, char **args, const fa_intp *steps, int 
     return path;
 }
 
+/* Elements of `size` bytes before p reaches a 64-byte boundary (0 if p is
+ * not aligned to its element: it never reaches one). */
+static inline fa_intp fa_align_head(const void *p, fa_intp size)
+{
+    fa_intp bytes = (fa_intp)(-(uintptr_t)p & 63);
+    return bytes % size ? 0 : bytes / size;
+}
+
 /* Operand pointers a[0..nops) for the block starting at element lo. */
 static inline void fa_block_begin(const fa_blocks *b, char **a, char **args, const fa_intp *steps,
                                   int nops, fa_intp lo)

@@ -229,8 +229,8 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     runs the scalar kernel); a call on one element runs the scalar kernel.
     All give the same bits: whole vectors inside, vectors with lanes
     outside, every interval boundary and its neighbours, zeros, infinities
-    and NaN, at every start offset (the hand loop aligns the output with a
-    masked first vector)."""
+    and NaN, at every start offset (the elements before the output's first
+    64-byte boundary run the generic loop, the rest the hand loop)."""
     lo, hi, width = TABLED[(name, direction)]
     edges = table_edges(lo, hi, width)
     near = np.concatenate([edges, np.nextafter(edges, np.float32(-np.inf)), np.nextafter(edges, np.float32(np.inf))])
@@ -243,7 +243,7 @@ def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:
     mixed = np.concatenate([rng.uniform(1.4 * lo, 1.4 * hi, 997), near, np.repeat(specials, 5)])
     rng.shuffle(mixed)
     x = np.concatenate([inside, mixed]).astype(dtype)
-    x[[5, 9]] = [np.nan, 1.3 * hi]  # outside lanes in the aligning head (or the first vector)
+    x[[5, 9]] = [np.nan, 1.3 * hi]  # outside lanes before the first boundary (or in the first vector)
     g = rng.uniform(-2, 2, x.size).astype(dtype)
     g[-3:] = [np.inf, -np.inf, np.nan]
     fn = getattr(fastact, name if direction == "forward" else name + "_backward")

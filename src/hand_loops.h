@@ -25,6 +25,14 @@
 #define FA_IVDEP
 #endif
 
+/* How far ahead, in bytes, the streaming loops prefetch each operand and
+ * the output (act_loops.h's table loops, loops.c's FA_LINES). A loop with
+ * tens of vector operations per cache line fills the core's window with
+ * them and leaves few loads in flight: at 16M float32 on an Intel Xeon,
+ * 1 thread, sigmoid and tanh ran 22-25% faster with the prefetches, gelu's
+ * backward 17%, at 1M 5-8%; 4 KB ahead beat 2 KB by 1-3% and 1 KB by 7%. */
+#define FA_PF_DIST 4096
+
 /* Hoisted parameter k (p[k], a double) in the kernel's precision S. */
 #define FA_P_f32(k) ((float)p[k])
 #define FA_P_f64(k) ((double)p[k])

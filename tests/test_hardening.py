@@ -81,36 +81,6 @@ def test_misaligned_buffers(act, direction, dtype, rng) -> None:
     assert_ulp_close(out, np.asarray(expected), parity_budget(act.name, direction, dtype), what=act.name)
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("direction", DIRECTIONS)
-@pytest.mark.parametrize("act", activation_params(lambda a: not a.rowwise))
-def test_an_element_gets_the_same_bytes_wherever_it_sits(act, direction, dtype, rng) -> None:
-    """Calls that start 1..15 elements into the same data, into outputs at
-    every 4-byte offset of a cache line, give each element the bytes of the
-    call on the whole array (NaN payloads and signed zeros included). The
-    loops split a block where the output reaches a 64-byte boundary, so the
-    same element runs through the hand-written loops, the generic vector
-    loop or an epilogue depending on where the call starts."""
-    n = 700
-    args = arguments(act, direction, dtype, (n + 16,), rng, act.params)
-    fn = getattr(act, direction)
-    whole = _first(fn(*args, **act.params))
-    itemsize = np.dtype(dtype).itemsize
-    room = np.zeros((n + 64) * itemsize + 64, np.uint8)
-    base = -room.ctypes.data % 64
-    for start in range(1, 16):
-        view = tuple(a[start : start + n] if len(a) == n + 16 else a for a in args)
-        expected = whole[start : start + n].tobytes()
-        got = _first(fn(*view, **act.params))
-        assert got.tobytes() == expected, f"start {start}"
-        if isinstance(fn(*view[:1], *view[1:], **act.params), tuple):
-            continue  # prelu_backward: out= is a pair
-        offset = base + (start * 4) % 64 // itemsize * itemsize
-        out = room[offset : offset + n * itemsize].view(dtype)
-        call(fn, *view, **act.params, out=out)
-        assert out.tobytes() == expected, f"start {start}, out at byte {(start * 4) % 64} of a line"
-
-
 @pytest.mark.parametrize("act", activation_params())
 def test_float16_in_float16_out(act, rng) -> None:
     for direction in DIRECTIONS:

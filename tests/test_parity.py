@@ -218,6 +218,57 @@ TABLE_CASES = [
 ]
 
 
+def _grad_x(result):
+    """The result, or grad_x of prelu_backward's (grad_x, grad_weight)."""
+    return result[0] if isinstance(result, tuple) else result
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params(lambda a: not a.rowwise))
+def test_an_element_gets_the_same_bytes_wherever_it_sits(act, direction, dtype, rng) -> None:
+    """Calls that start 1..15 elements into the same data, into outputs at
+    every 4-byte offset of a cache line, give each element the bytes of the
+    call on the whole array (NaN payloads and signed zeros included). The
+    loops split a block where the output reaches a 64-byte boundary, so the
+    same element runs through the hand-written loops, the generic vector
+    loop or an epilogue depending on where the call starts."""
+    n = 700
+    args = arguments(act, direction, dtype, (n + 16,), rng, act.params)
+    fn = getattr(act, direction)
+    whole = _grad_x(fn(*args, **act.params))
+    itemsize = np.dtype(dtype).itemsize
+    room = np.zeros((n + 64) * itemsize + 64, np.uint8)
+    base = -room.ctypes.data % 64
+    for start in range(1, 16):
+        view = tuple(a[start : start + n] if len(a) == n + 16 else a for a in args)
+        expected = whole[start : start + n].tobytes()
+        got = fn(*view, **act.params)
+        assert _grad_x(got).tobytes() == expected, f"start {start}"
+        if isinstance(got, tuple):
+            continue  # prelu_backward: out= is a pair
+        offset = base + (start * 4) % 64 // itemsize * itemsize
+        out = room[offset : offset + n * itemsize].view(dtype)
+        call(fn, *view, **act.params, out=out)
+        assert out.tobytes() == expected, f"start {start}, out at byte {(start * 4) % 64} of a line"
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
+@pytest.mark.parametrize("direction", DIRECTIONS)
+@pytest.mark.parametrize("act", activation_params(lambda a: not a.rowwise))
+def test_a_large_call_gives_the_bytes_of_small_ones(act, direction, dtype, rng) -> None:
+    """A call writing over 1 MiB runs the generic loop a cache line at a
+    time with prefetches (loops.c, FA_LINES); calls on 1000 elements at a
+    time run it as one loop. Each element gets the same bytes either way."""
+    n = 2**20 // np.dtype(dtype).itemsize + 37
+    args = arguments(act, direction, dtype, (n,), rng, act.params)
+    fn = getattr(act, direction)
+    whole = _grad_x(fn(*args, **act.params))
+    pieces = [_grad_x(fn(*(a[k : k + 1000] if len(a) == n else a for a in args), **act.params))
+              for k in range(0, n, 1000)]
+    assert whole.tobytes() == np.concatenate(pieces).tobytes()
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32], ids=dtype_id)
 @pytest.mark.parametrize(("name", "direction", "params"), TABLE_CASES)
 def test_table_loops_agree_bitwise(name, direction, params, dtype, rng) -> None:

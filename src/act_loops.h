@@ -47,18 +47,20 @@ static inline __m512 fa_sat_v16(const int is, __m512 x, __m512 g)
  * as softplus's threshold, in every vector if cut_in (the cut reaches into
  * the table's range), else only in those that run the closed form. The
  * lanes in neither the table nor a saturation bound take the closed form:
- * at once (DEFER 0), or later
- * (DEFER 1): their x and grad are packed into bx, bg and their index into
- * bi, and fa_tab_loop_<K>_rest runs the closed form on 16 of them at a
- * time, so that a lane past the table costs about a sixteenth of a vector
- * of closed forms rather than a whole one (float32 at 1M, same run: gelu
- * on [-6, 6] 2.24 -> 1.00 ns, its backward 1.93 -> 0.90; on [-20, 20]
- * 7.56 -> 3.01 and 13.7 -> 7.2). Either way each lane gets the same bits.
+ * at once (DEFER 0), or later (DEFER 1): their x and grad are packed into
+ * bx, bg and their index into bi, and fa_tab_loop_<K>_rest runs the closed
+ * form on 16 of them at a time, so that a lane past the table costs about
+ * a sixteenth of a vector of closed forms rather than a whole one (float32
+ * at 1M, same run: gelu on [-6, 6] 2.24 -> 1.00 ns, its backward 1.93 ->
+ * 0.90; on [-20, 20] 7.56 -> 3.01 and 13.7 -> 7.2). Either way each lane
+ * gets the same bits.
  * The packing compresses in registers and stores whole vectors: the same
  * speed as compress to memory on an Intel Xeon (+-3%, gelu, tanh, mish',
  * silu' on N(0, 3..10) data), which Zen 4 runs as microcode (not measured
  * here). (Also dropping the test of the rest mask: gelu 5-10% faster on
  * N(0, 3) data, tanh 7-15% slower, left out.) */
+/* Vector i's lines FA_PF_DIST bytes ahead in x, g and the output
+ * (hand_loops.h says why), in every call: in cache they cost -3 to +3%. */
 #define FA_TAB_PREFETCH(i, ND)                                                         \
     {                                                                                \
         _mm_prefetch((const char *)(x + (i)) + FA_PF_DIST, _MM_HINT_T0);             \

@@ -233,5 +233,10 @@ def reference_of(act: Activation, direction: str) -> Callable[..., Any]:
     return getattr(reference, act.name if direction == "forward" else f"{act.name}_backward")
 
 
+def grad_x(result: Any) -> Any:
+    """The result, or grad_x of prelu_backward's (grad_x, grad_weight)."""
+    return result[0] if isinstance(result, tuple) else result
+
+
 def dtype_id(dtype: type | np.dtype) -> str:
     return np.dtype(dtype).name

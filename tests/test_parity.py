@@ -38,6 +38,7 @@ from inputs import (
     call,
     dtype_id,
     float_positions,
+    grad_x,
     reference_of,
     result_dtype,
     sample,
@@ -218,11 +219,6 @@ TABLE_CASES = [
 ]
 
 
-def _grad_x(result):
-    """The result, or grad_x of prelu_backward's (grad_x, grad_weight)."""
-    return result[0] if isinstance(result, tuple) else result
-
-
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=dtype_id)
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("act", activation_params(lambda a: not a.rowwise))
@@ -236,7 +232,7 @@ def test_an_element_gets_the_same_bytes_wherever_it_sits(act, direction, dtype, 
     n = 700
     args = arguments(act, direction, dtype, (n + 16,), rng, act.params)
     fn = getattr(act, direction)
-    whole = _grad_x(fn(*args, **act.params))
+    whole = grad_x(fn(*args, **act.params))
     itemsize = np.dtype(dtype).itemsize
     room = np.zeros((n + 64) * itemsize + 64, np.uint8)
     base = -room.ctypes.data % 64
@@ -244,7 +240,7 @@ def test_an_element_gets_the_same_bytes_wherever_it_sits(act, direction, dtype, 
         view = tuple(a[start : start + n] if len(a) == n + 16 else a for a in args)
         expected = whole[start : start + n].tobytes()
         got = fn(*view, **act.params)
-        assert _grad_x(got).tobytes() == expected, f"start {start}"
+        assert grad_x(got).tobytes() == expected, f"start {start}"
         if isinstance(got, tuple):
             continue  # prelu_backward: out= is a pair
         offset = base + (start * 4) % 64 // itemsize * itemsize
@@ -263,8 +259,8 @@ def test_a_large_call_gives_the_bytes_of_small_ones(act, direction, dtype, rng) 
     n = 2**20 // np.dtype(dtype).itemsize + 37
     args = arguments(act, direction, dtype, (n,), rng, act.params)
     fn = getattr(act, direction)
-    whole = _grad_x(fn(*args, **act.params))
-    pieces = [_grad_x(fn(*(a[k : k + 1000] if len(a) == n else a for a in args), **act.params))
+    whole = grad_x(fn(*args, **act.params))
+    pieces = [grad_x(fn(*(a[k : k + 1000] if len(a) == n else a for a in args), **act.params))
               for k in range(0, n, 1000)]
     assert whole.tobytes() == np.concatenate(pieces).tobytes()
 

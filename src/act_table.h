@@ -67,10 +67,11 @@ FA_INLINE int fa_tab_in(float x, float lo, float hi)
  * at every SIMD level (tools/saturation_scan.py checks every float32 beyond
  * each bound; last differing x: gelu 5.3475 and -14.356, gelu' 5.9151,
  * silu' 19.612, mish 15.999999, mish' 10.171, log_sigmoid -14.556,
- * log_sigmoid' -16.636 (sigmoid at -x: 16.636), tanh 9.0109), and past where the exact function
- * (the derivative, for a backward) rounds to its limit: log_sigmoid' is
- * at -17.5, not -16.75, since its exact value rounds to 1 - 2^-24 down to
- * -17.33 (the closed form is 1 ULP off there, inside its budget). The
+ * log_sigmoid' -16.636 (sigmoid at -x: 16.636), tanh 9.0109), and past
+ * where the exact function (the derivative, for a backward) rounds to its
+ * limit: log_sigmoid' is at -17.5, not -16.75, since its exact value
+ * rounds to 1 - 2^-24 down to -17.33 (the closed form is 1 ULP off there,
+ * inside its budget). The
  * backwards' limits hold for every grad: their closed forms are
  * (grad * f'(x)) * scale with f'(x) and scale exactly 1 there. */
 #define FA_SAT_NONE 0

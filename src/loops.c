@@ -95,18 +95,7 @@
  * prefetching the lines FA_PF_DIST bytes ahead in every data operand and
  * DST (hand_loops.h says why), then the rest as one loop. GCC vectorises
  * each line's loop into whole vectors; it does not vectorise a loop with
- * a prefetch in it. Below, the data are in L2 or nearer, and the
- * prefetches cost more than they bring (relu float32 at 128K elements: +32%;
- * at 1M: -5%, at 16M: -13%; silu -22% and elu -16% at 16M, Intel Xeon). */
-#define FA_PF_MIN_BYTES (1 << 20)
-/* Not at the baseline: with 4 SSE vectors per line the loop costs the
- * compute-bound kernels more than the prefetches bring (16M float32:
- * relu_sigmoid +14%, silu +12%, though relu -18%). */
-#if defined(__AVX2__)
-#define FA_PF_LINES 1
-#else
-#define FA_PF_LINES 0
-#endif
+ * a prefetch in it. */
 #define FA_LINES(S, ND, DST, i0, hi, STREAM, STMT)                                 \
     {                                                                               \
         enum { LINE_ = 64 / sizeof(FA_ST(S)) };                                     \
